@@ -1,0 +1,1 @@
+"""Every side effect Temporal performs, one package per process (contracts, stubs, implementations)."""

@@ -1,0 +1,1 @@
+"""FastAPI routers per module and version, mirroring the Formance gateway paths."""

@@ -1,0 +1,104 @@
+"""The one FastAPI app, laid out like the Formance gateway: `/versions`, and every module under
+`/api/<module>/...`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from api.errors import error_response, install_error_handlers
+from api.health import TemporalProbe, check_health
+from api.modules import VERSION, Module, modules
+from config.settings import Settings
+from storage.database import Database
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+    owns_database = database is None
+    db = database or Database(
+        settings.effective_database_url, pool_size=settings.database_pool_size
+    )
+    probe = TemporalProbe(settings.effective_temporal_address, settings.temporal_namespace)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            await db.dispose()
+
+    app = FastAPI(
+        title="Ledgerflow",
+        version=VERSION,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    app.state.temporal_probe = probe
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
+                       allow_headers=["*"])
+    install_error_handlers(app)
+
+    mods = modules()
+
+    @app.get("/versions", operation_id="getVersions", tags=["gateway"])
+    async def get_versions() -> dict[str, Any]:
+        report = await check_health(db, probe)
+        return {
+            "region": settings.stack_region,
+            "env": settings.stack_env,
+            "versions": [
+                {
+                    "name": m.name,
+                    "version": VERSION,
+                    "health": report.postgres is None
+                    and (report.temporal is None or not m.needs_temporal),
+                }
+                for m in mods
+            ],
+        }
+
+    @app.get("/_healthcheck", tags=["gateway"])
+    async def healthcheck() -> JSONResponse:
+        return await _health_response(db, probe, needs_temporal=True)
+
+    for module in mods:
+        _mount(app, module, db, probe)
+    return app
+
+
+async def _health_response(db: Database, probe: TemporalProbe, *, needs_temporal: bool
+                           ) -> JSONResponse:
+    report = await check_health(db, probe)
+    temporal_problem = report.temporal if needs_temporal else None
+    if report.postgres or temporal_problem:
+        problems = "; ".join(p for p in (report.postgres, temporal_problem) if p)
+        return error_response(503, "SERVICE_UNAVAILABLE", problems)
+    return JSONResponse({"postgres": "ok", "temporal": "ok" if report.temporal is None
+                         else "unreachable (not needed by this module)"})
+
+
+def _mount(app: FastAPI, module: Module, db: Database, probe: TemporalProbe) -> None:
+    prefix = f"/api/{module.name}"
+    own_paths = {getattr(r, "path", "") for r in module.router.routes} if module.router else set()
+    if "/_info" not in own_paths:
+        async def info() -> dict[str, str]:
+            return {"name": module.name, "version": VERSION}
+
+        app.add_api_route(f"{prefix}/_info", info, methods=["GET"], tags=[module.name],
+                          operation_id=f"{module.name}_getServerInfo")
+
+    async def module_health(request: Request) -> JSONResponse:
+        return await _health_response(db, probe, needs_temporal=module.needs_temporal)
+
+    app.add_api_route(f"{prefix}/_healthcheck", module_health, methods=["GET"],
+                      tags=[module.name], include_in_schema=False)
+    if module.router is not None:
+        app.include_router(module.router, prefix=prefix)

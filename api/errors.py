@@ -1,0 +1,99 @@
+"""The Formance error envelope for every error the API returns:
+`{"errorCode": ..., "errorMessage": ..., "details"?: ...}`.
+
+One table maps error codes to HTTP statuses; everything not listed is a 400 (Formance answers
+business and validation errors with 400)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+
+log = logging.getLogger("ledgerflow.api")
+
+STATUS_BY_CODE: dict[str, int] = {
+    "NOT_FOUND": 404,
+    "LEDGER_NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "BULK_SIZE_EXCEEDED": 413,
+    "INTERNAL": 500,
+    "SERVICE_UNAVAILABLE": 503,
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"errorCode": code, "errorMessage": message}
+    if details:
+        body["details"] = details
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_for(code: str) -> int:
+    return STATUS_BY_CODE.get(code, 400)
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        if err.get("type") == "json_invalid":
+            ctx = err.get("ctx") or {}
+            parts.append(f"malformed JSON body: {ctx.get('error', err.get('msg'))}")
+            continue
+        parts.append(f"{loc}: {err.get('msg')}")
+    return "; ".join(parts) or "invalid request"
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return error_response(status_for(exc.code), exc.code, exc.message, exc.details)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(400, "VALIDATION", _describe_validation(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        message = exc.detail if exc.detail != "Not Found" else f"no route for {request.url.path}"
+        return error_response(404, "NOT_FOUND", str(message))
+    if exc.status_code == 405:
+        return error_response(
+            405, "VALIDATION", f"method {request.method} is not allowed on {request.url.path}"
+        )
+    code = {401: "UNAUTHORIZED", 403: "FORBIDDEN"}.get(exc.status_code, "VALIDATION")
+    if exc.status_code >= 500:
+        code = "INTERNAL"
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+async def _json_error(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(400, "VALIDATION", f"malformed JSON body: {exc}")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "INTERNAL", "internal error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(json.JSONDecodeError, _json_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,41 @@
+"""The Formance modules the gateway serves, with the routers that implement them.
+
+A module whose router defines its own `/_info` keeps it; the gateway adds a generic one for the
+others, so `/api/<module>/_info` answers for every module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    needs_temporal: bool  # its processes run on Temporal, so its health depends on it
+    router: APIRouter | None = None
+
+
+def modules() -> list[Module]:
+    # Imports are local so that a module's router is only loaded when the app is built.
+    return [
+        Module("auth", needs_temporal=False),
+        Module("ledger", needs_temporal=False, router=_ledger_router()),
+        Module("payments", needs_temporal=True),
+        Module("orchestration", needs_temporal=True),
+        Module("reconciliation", needs_temporal=True),
+        Module("search", needs_temporal=False),
+        Module("wallets", needs_temporal=True),
+        Module("webhooks", needs_temporal=True),
+    ]
+
+
+def _ledger_router() -> APIRouter | None:
+    try:
+        from api.ledger import router
+    except ImportError:  # the ledger module is being built alongside; the gateway still serves
+        return None
+    return router

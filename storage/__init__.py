@@ -1,0 +1,1 @@
+"""PostgreSQL through SQLAlchemy 2 (asyncio) and asyncpg: tables, stores, migrations."""

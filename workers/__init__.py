@@ -1,0 +1,1 @@
+"""The composition root: process entry points (dev stack, API server, workers, migrate)."""

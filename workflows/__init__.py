@@ -1,0 +1,1 @@
+"""Deterministic orchestration only: one package per long-running process."""

@@ -1,1 +1,2 @@
-"""Every side effect Temporal performs, one package per process (contracts, stubs, implementations)."""
+"""Every side effect Temporal performs, one package per process:
+contracts, stubs and implementations."""

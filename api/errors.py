@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,12 +34,12 @@ STATUS_BY_CODE: dict[str, int] = {
 
 def error_response(
     status: int, code: str, message: str, details: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"errorCode": code, "errorMessage": message}
     if details:
         body["details"] = details
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=dict(headers) if headers else None)
 
 
 def status_for(code: str) -> int:

@@ -7,6 +7,8 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
+from temporalio.client import Client
+
 from storage.database import Database
 from workflows.client import connect
 
@@ -32,7 +34,7 @@ class TemporalProbe:
     def __init__(self, address: str, namespace: str) -> None:
         self.address = address
         self.namespace = namespace
-        self._client = None
+        self._client: Client | None = None
 
     async def check(self) -> None:
         if self._client is None:

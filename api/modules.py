@@ -38,4 +38,5 @@ def _ledger_router() -> APIRouter | None:
         from api.ledger import router
     except ImportError:  # the ledger module is being built alongside; the gateway still serves
         return None
+    assert isinstance(router, APIRouter)
     return router

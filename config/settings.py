@@ -54,7 +54,7 @@ class Settings(BaseSettings):
             return None
         if value.startswith(("postgres://", "postgresql://")):
             # Accept the usual libpq form; the engine needs the asyncpg dialect.
-            scheme, rest = value.split("://", 1)
+            _, rest = value.split("://", 1)
             return f"postgresql+asyncpg://{rest}"
         if not value.startswith("postgresql+asyncpg://"):
             raise ValueError(

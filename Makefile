@@ -1,0 +1,36 @@
+# Ledgerflow: `make run` starts the whole stack, `make test` checks everything.
+# Each target bootstraps .venv first; a second bootstrap takes a fraction of a second.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint unit bench migrate clean-data
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m workers dev
+
+migrate: $(STAMP)
+	$(BIN)/python -m workers migrate
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy config domain storage activities workflows api workers
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,87 @@
+"""Temporal workers: one Worker per task queue this process polls, all in one process in dev.
+
+The sandbox stays on. `domain` and `pydantic` pass through: they are deterministic, and
+re-importing pydantic per workflow run would cost seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from config.settings import Settings
+from storage.database import Database
+from workers.registry import Registration, registrations
+from workflows import task_queues
+from workflows.client import connect
+
+log = logging.getLogger("ledgerflow.workers")
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "pydantic")
+    )
+
+
+def selected_queues(setting: str) -> list[str]:
+    """`all`, or a comma-separated list of known task queues."""
+    if setting.strip() == "all":
+        return list(task_queues.ALL)
+    wanted = [q.strip() for q in setting.split(",") if q.strip()]
+    unknown = sorted(set(wanted) - set(task_queues.ALL))
+    if unknown:
+        raise ValueError(
+            f"unknown task queue(s) {unknown}; known: {', '.join(task_queues.ALL)} or 'all'"
+        )
+    return wanted
+
+
+def build_workers(client: Client, regs: dict[str, Registration], queues: Iterable[str],
+                  executor: ThreadPoolExecutor) -> list[Worker]:
+    workers = []
+    for queue in queues:
+        reg = regs.get(queue)
+        if not reg:
+            log.info("task queue %s has nothing to run yet; not polling it", queue)
+            continue
+        workers.append(Worker(
+            client, task_queue=queue, workflows=reg.workflows, activities=reg.activities,
+            activity_executor=executor, workflow_runner=sandbox_runner(),
+        ))
+    return workers
+
+
+async def run_workers(settings: Settings, stop: asyncio.Event) -> None:
+    """Poll until `stop` is set, then finish in-flight tasks (graceful shutdown)."""
+    database = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
+    client = await connect(settings.effective_temporal_address, settings.temporal_namespace)
+    regs = registrations(settings, database)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        workers = build_workers(client, regs, selected_queues(settings.worker_task_queues),
+                                executor)
+        log.info("workers polling: %s", ", ".join(w.task_queue for w in workers) or "none")
+        try:
+            async with _all(workers):
+                await stop.wait()
+        finally:
+            await database.dispose()
+
+
+class _all:
+    """Async context entering every worker; leaving it shuts them all down gracefully."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+
+    async def __aenter__(self) -> None:
+        for w in self.workers:
+            await w.__aenter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(*(w.__aexit__(None, None, None) for w in self.workers))

@@ -23,7 +23,7 @@ migrate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy config domain storage activities workflows api workers
+	$(BIN)/mypy config domain storage activities workflows api workers bench
 	$(BIN)/lint-imports
 
 test: lint

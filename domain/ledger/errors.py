@@ -1,0 +1,79 @@
+"""Ledger business errors, each with its Formance v2 error code (api/errors.py maps codes to
+HTTP statuses: LEDGER_NOT_FOUND/NOT_FOUND 404, CONFLICT 409, BULK_SIZE_EXCEEDED 413, else 400)."""
+
+from __future__ import annotations
+
+from domain.errors import ConflictError, DomainError, NotFoundError, ValidationError
+
+
+class LedgerNotFoundError(DomainError):
+    code = "LEDGER_NOT_FOUND"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"ledger {name!r} not found")
+
+
+class LedgerAlreadyExistsError(DomainError):
+    code = "LEDGER_ALREADY_EXISTS"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"ledger {name!r} already exists")
+
+
+class InsufficientFundError(DomainError):
+    code = "INSUFFICIENT_FUND"
+
+
+class NoPostingsError(DomainError):
+    code = "NO_POSTINGS"
+
+
+class MetadataOverrideError(DomainError):
+    code = "METADATA_OVERRIDE"
+
+
+class AlreadyRevertedError(DomainError):
+    code = "ALREADY_REVERT"
+
+    def __init__(self, transaction_id: int) -> None:
+        super().__init__(f"transaction {transaction_id} already reverted")
+
+
+class BulkSizeExceededError(DomainError):
+    code = "BULK_SIZE_EXCEEDED"
+
+
+class TransactionNotFoundError(NotFoundError):
+    def __init__(self, transaction_id: int) -> None:
+        super().__init__(f"transaction {transaction_id} not found")
+
+
+class AccountNotFoundError(NotFoundError):
+    def __init__(self, address: str) -> None:
+        super().__init__(f"account {address!r} not found")
+
+
+class ReferenceConflictError(ConflictError):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"a transaction with reference {reference!r} already exists")
+
+
+class IdempotencyKeyConflictError(ValidationError):
+    """The key was already used with another input (Formance answers 400 VALIDATION)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used with a different input"
+        )
+
+
+class WriteContentionError(ConflictError):
+    """Deadlock or serialization failure that persisted through every retry."""
+
+    def __init__(self) -> None:
+        super().__init__("too much contention on the same accounts, retry the request")
+
+
+class TransientWriteError(Exception):
+    """Raised by storage for a deadlock or serialization failure: the service retries the whole
+    unit of work (a Numscript run included) a bounded number of times."""

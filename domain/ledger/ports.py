@@ -1,0 +1,137 @@
+"""What the ledger use-cases need from storage."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from domain.ledger.models import (
+    Account,
+    Ledger,
+    Log,
+    Metadata,
+    Posting,
+    Stats,
+    TargetType,
+    Transaction,
+    VolumeRow,
+)
+from domain.ledger.postings import PostingsPlan
+from domain.ledger.query import ListQuery, Page
+
+
+@dataclass(slots=True)
+class LogDraft:
+    """A log to append. For transaction logs `data` holds the pending id (hashing.PENDING_ID)
+    at `pending_paths`; the storage writes the assigned id there."""
+
+    type: str
+    data: dict[str, Any]
+    date: datetime
+    idempotency_key: str | None
+    idempotency_hash: str | None
+    pending_paths: list[list[str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class EventDraft:
+    """A Formance event payload for the outbox (same pending-id convention as LogDraft)."""
+
+    type: str
+    payload: dict[str, Any]
+    pending_paths: list[list[str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class NewTransaction:
+    postings: list[Posting]
+    plan: PostingsPlan
+    metadata: Metadata
+    account_metadata: dict[str, Metadata]
+    timestamp: datetime
+    inserted_at: datetime
+    reference: str | None
+    log: LogDraft
+    event: EventDraft
+    reverts: int | None = None  # the id of the transaction this one reverts
+
+
+class LedgerWriter(Protocol):
+    """One unit of work on one ledger: everything it writes commits together (or rolls back for
+    dryRun). Reads that lock (balances, transaction) pin it to one database transaction."""
+
+    async def find_log_by_idempotency_key(self, key: str) -> Log | None: ...
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A nested unit (atomic bulk element): its failure undoes only its own writes."""
+        ...
+
+    def rollback_only(self) -> None:
+        """Roll the whole unit back at the end instead of committing."""
+        ...
+
+    async def get_balances(self, query: dict[str, set[str]]) -> dict[str, dict[str, int]]: ...
+
+    async def get_accounts_metadata(
+        self, query: dict[str, set[str]]
+    ) -> dict[str, dict[str, str]]: ...
+
+    async def lock_transaction(self, transaction_id: int) -> Transaction | None: ...
+
+    async def insert_transaction(self, tx: NewTransaction) -> tuple[Transaction, int]:
+        """Returns the transaction with its id and volumes, and the log id."""
+        ...
+
+    async def save_metadata(self, target_type: TargetType, target_id: str | int,
+                            metadata: Metadata, log: LogDraft, event: EventDraft) -> int | None:
+        """The log id, or None when the target transaction does not exist."""
+        ...
+
+    async def delete_metadata(self, target_type: TargetType, target_id: str | int, key: str,
+                              log: LogDraft, event: EventDraft) -> int | None:
+        """The log id, or None when the target (or, for a transaction, the key) is missing."""
+        ...
+
+
+class LedgerStore(Protocol):
+    def writer(self, ledger: str, *, dry_run: bool = False, atomic: bool = False
+               ) -> AbstractAsyncContextManager[LedgerWriter]:
+        """A unit of work. `atomic` pins it to one database transaction from the start."""
+        ...
+
+    async def ledger_exists(self, name: str) -> bool: ...
+
+    async def create_ledger(self, ledger: Ledger) -> None: ...
+
+    async def get_ledger(self, name: str) -> Ledger | None: ...
+
+    async def list_ledgers(self, query: ListQuery) -> Page[Ledger]: ...
+
+    async def update_ledger_metadata(self, name: str, metadata: Metadata) -> None: ...
+
+    async def delete_ledger_metadata(self, name: str, key: str) -> None: ...
+
+    async def stats(self, ledger: str) -> Stats: ...
+
+    async def get_transaction(self, ledger: str, transaction_id: int,
+                              expand: tuple[str, ...] = (), pit: datetime | None = None
+                              ) -> Transaction | None: ...
+
+    async def list_transactions(self, ledger: str, query: ListQuery) -> Page[Transaction]: ...
+
+    async def count_transactions(self, ledger: str, query: ListQuery) -> int: ...
+
+    async def get_account(self, ledger: str, address: str, expand: tuple[str, ...] = (),
+                          pit: datetime | None = None) -> Account | None: ...
+
+    async def list_accounts(self, ledger: str, query: ListQuery) -> Page[Account]: ...
+
+    async def count_accounts(self, ledger: str, query: ListQuery) -> int: ...
+
+    async def aggregate_balances(self, ledger: str, query: ListQuery) -> dict[str, int]: ...
+
+    async def list_volumes(self, ledger: str, query: ListQuery) -> Page[VolumeRow]: ...
+
+    async def list_logs(self, ledger: str, query: ListQuery) -> Page[Log]: ...

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+BASE = "/api/ledger/v2"
+
+
+async def create_ledger(client: httpx.AsyncClient, name: str = "main", **body: Any) -> str:
+    r = await client.post(f"{BASE}/{name}", json=body)
+    assert r.status_code == 204, r.text
+    return name
+
+
+def posting(src: str, dst: str, amount: int | str, asset: str = "USD") -> dict[str, Any]:
+    return {"source": src, "destination": dst, "amount": amount, "asset": asset}
+
+
+async def send(client: httpx.AsyncClient, ledger: str, *postings: dict[str, Any],
+               **extra: Any) -> httpx.Response:
+    headers = extra.pop("headers", None)
+    params = extra.pop("params", None)
+    return await client.post(f"{BASE}/{ledger}/transactions",
+                             json={"postings": list(postings), **extra},
+                             headers=headers, params=params)
+
+
+def assert_error(r: httpx.Response, status: int, code: str) -> None:
+    assert r.status_code == status, r.text
+    assert r.json()["errorCode"] == code, r.text
+    assert r.json()["errorMessage"]

@@ -1,0 +1,1 @@
+"""Webhook side effects: signed HTTP deliveries and their recording."""

@@ -1,0 +1,39 @@
+"""Webhook delivery knobs, read from `LEDGERFLOW_WEBHOOKS_*` environment variables. Durations
+accept seconds (`LEDGERFLOW_WEBHOOKS_MIN_BACKOFF=0.5`) or ISO 8601 (`PT1M`), so tests and
+benchmarks run the Formance schedule in seconds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.webhooks.policy import RetrySchedule
+
+
+class WebhookSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_WEBHOOKS_", extra="ignore",
+                                      frozen=True)
+
+    # The Formance retry schedule.
+    min_backoff: timedelta = timedelta(minutes=1)
+    max_backoff: timedelta = timedelta(hours=1)
+    abort_after: timedelta = timedelta(hours=10)
+    max_attempts: int = Field(15, ge=1)
+    retry_after_cap: timedelta = timedelta(hours=6)
+
+    # The happy path: how the dispatcher reads the outbox and sends first attempts.
+    http_timeout: timedelta = timedelta(seconds=30)
+    outbox_batch_size: int = Field(500, ge=1)
+    send_batch_size: int = Field(50, ge=1)
+    max_concurrent_sends: int = Field(64, ge=1)
+    poll_interval: timedelta = timedelta(seconds=3)
+    claim_timeout: timedelta = timedelta(minutes=5)
+
+    def schedule(self) -> RetrySchedule:
+        return RetrySchedule(
+            min_backoff=self.min_backoff, max_backoff=self.max_backoff,
+            abort_after=self.abort_after, max_attempts=self.max_attempts,
+            retry_after_cap=self.retry_after_cap,
+        )

@@ -1,0 +1,157 @@
+"""Routes of the Formance webhooks spec (operation ids as in the spec)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+
+from api.webhooks import cursors
+from api.webhooks.schemas import (
+    ConfigChangeSecret,
+    ConfigUser,
+    attempt_json,
+    config_json,
+    delivery_json,
+    test_attempt_json,
+)
+from api.webhooks.temporal import TemporalRetryCanceller, run_test_delivery
+from domain.errors import NotFoundError, ValidationError
+from domain.webhooks.models import DeliveryFilter, DeliveryStatus
+from domain.webhooks.service import WebhookConfigs, parse_id
+from storage.webhooks.store import SqlWebhookStore
+
+router = APIRouter(tags=["webhooks.v1"])
+
+
+def _store(request: Request) -> SqlWebhookStore:
+    return SqlWebhookStore(request.app.state.database)
+
+
+def _configs(request: Request) -> WebhookConfigs:
+    return WebhookConfigs(_store(request), TemporalRetryCanceller(request))
+
+
+Configs = Annotated[WebhookConfigs, Depends(_configs)]
+Store = Annotated[SqlWebhookStore, Depends(_store)]
+
+
+@router.get("/configs", operation_id="getManyConfigs")
+async def get_many_configs(
+    configs: Configs, id: str | None = None, endpoint: str | None = None
+) -> dict[str, Any]:
+    found = await configs.list(config_id=id, endpoint=endpoint)
+    return {"cursor": {"hasMore": False, "data": [config_json(c) for c in found]}}
+
+
+@router.post("/configs", operation_id="insertConfig")
+async def insert_config(configs: Configs, body: ConfigUser) -> dict[str, Any]:
+    return {"data": config_json(await configs.create(body.to_domain()))}
+
+
+@router.put("/configs/{id}", operation_id="updateConfig")
+async def update_config(configs: Configs, id: str, body: ConfigUser) -> dict[str, Any]:
+    return {"data": config_json(await configs.update(id, body.to_domain()))}
+
+
+@router.delete("/configs/{id}", operation_id="deleteConfig")
+async def delete_config(configs: Configs, id: str) -> Response:
+    await configs.delete(id)
+    return Response(status_code=200)
+
+
+@router.get("/configs/{id}/test", operation_id="testConfig")
+async def test_config(configs: Configs, request: Request, id: str) -> dict[str, Any]:
+    config = await configs.get(id)
+    result = await run_test_delivery(request, config)
+    return {"data": test_attempt_json(result, config)}
+
+
+@router.put("/configs/{id}/activate", operation_id="activateConfig")
+async def activate_config(configs: Configs, id: str) -> dict[str, Any]:
+    return {"data": config_json(await configs.activate(id))}
+
+
+@router.put("/configs/{id}/deactivate", operation_id="deactivateConfig")
+async def deactivate_config(configs: Configs, id: str) -> dict[str, Any]:
+    return {"data": config_json(await configs.deactivate(id))}
+
+
+@router.put("/configs/{id}/secret/change", operation_id="changeConfigSecret")
+async def change_config_secret(
+    configs: Configs, id: str, body: Annotated[ConfigChangeSecret | None, Body()] = None
+) -> dict[str, Any]:
+    return {"data": config_json(await configs.change_secret(id, body.secret if body else None))}
+
+
+# --- Deliveries (Formance webhooks v2.5+) -------------------------------------------------------
+
+@router.get("/deliveries", operation_id="getDeliveries")
+async def get_deliveries(
+    store: Store,
+    config_id: Annotated[UUID | None, Query(alias="configId")] = None,
+    status: DeliveryStatus | None = None,
+    created_from: Annotated[datetime | None, Query(alias="createdAtFrom")] = None,
+    created_to: Annotated[datetime | None, Query(alias="createdAtTo")] = None,
+    cursor: str | None = None,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    after: tuple[datetime, UUID] | None = None
+    if cursor:
+        state = cursors.decode(cursor)
+        try:
+            filters = DeliveryFilter.model_validate(state["filters"])
+            page_size = int(state["pageSize"])
+            after = (datetime.fromisoformat(state["createdAt"]), UUID(state["id"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError("invalid 'cursor' query param") from exc
+    else:
+        filters = DeliveryFilter(config_id=config_id, status=status, created_from=created_from,
+                                 created_to=created_to)
+    rows = await store.list_deliveries(filters, after=after, limit=page_size + 1)
+    page, has_more = rows[:page_size], len(rows) > page_size
+    body: dict[str, Any] = {
+        "pageSize": page_size, "hasMore": has_more,
+        "data": [delivery_json(d, with_payload=False) for d in page],
+    }
+    if has_more:
+        last = page[-1]
+        body["next"] = cursors.encode({
+            "filters": filters.model_dump(mode="json"), "pageSize": page_size,
+            "createdAt": last.created_at.isoformat(), "id": str(last.id),
+        })
+    return {"cursor": body}
+
+
+@router.get("/deliveries/{id}", operation_id="getDelivery")
+async def get_delivery(store: Store, id: str) -> dict[str, Any]:
+    delivery = await store.get_delivery(parse_id(id, "delivery"))
+    if delivery is None:
+        raise NotFoundError(f"delivery {id!r} not found")
+    return {"data": delivery_json(delivery, with_payload=True)}
+
+
+@router.get("/deliveries/{id}/attempts", operation_id="getDeliveryAttempts")
+async def get_delivery_attempts(
+    store: Store, id: str, cursor: str | None = None,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    delivery_id = parse_id(id, "delivery")
+    if await store.get_delivery(delivery_id) is None:
+        raise NotFoundError(f"delivery {id!r} not found")
+    after: int | None = None
+    if cursor:
+        state = cursors.decode(cursor)
+        try:
+            after, page_size = int(state["after"]), int(state["pageSize"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError("invalid 'cursor' query param") from exc
+    rows = await store.list_attempts(delivery_id, after=after, limit=page_size + 1)
+    page, has_more = rows[:page_size], len(rows) > page_size
+    body: dict[str, Any] = {"pageSize": page_size, "hasMore": has_more,
+                            "data": [attempt_json(a) for a in page]}
+    if has_more:
+        body["next"] = cursors.encode({"after": page[-1].attempt_number, "pageSize": page_size})
+    return {"cursor": body}

@@ -1,0 +1,96 @@
+"""The API's Temporal side: a lazily connected client, cancelling retry workflows, running the
+test delivery workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from uuid import uuid4
+
+from fastapi import Request
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.service import RPCError
+
+from domain.errors import DomainError
+from domain.webhooks.models import TestDelivery, WebhookConfig
+from workflows import task_queues
+from workflows.client import connect
+from workflows.webhooks.inputs import TEST_WORKFLOW, TestWebhookInput, test_workflow_id
+
+log = logging.getLogger("ledgerflow.api.webhooks")
+
+_CLIENT = "webhooks_temporal_client"
+_LOCK = "webhooks_temporal_lock"
+
+
+class TemporalUnavailableError(DomainError):
+    code = "SERVICE_UNAVAILABLE"
+
+
+async def temporal_client(request: Request) -> Client:
+    """Connected on first use and cached on the app: the webhooks config API works without
+    Temporal, only cancelling retries and test deliveries need it."""
+    state = request.app.state
+    client: Client | None = getattr(state, _CLIENT, None)
+    if client is not None:
+        return client
+    lock: asyncio.Lock | None = getattr(state, _LOCK, None)
+    if lock is None:  # no await since the check above: no other task can race us here
+        lock = asyncio.Lock()
+        setattr(state, _LOCK, lock)
+    async with lock:
+        client = getattr(state, _CLIENT, None)
+        if client is None:
+            settings = state.settings
+            try:
+                client = await connect(settings.effective_temporal_address,
+                                       settings.temporal_namespace)
+            except Exception as exc:  # unreachable server: a clear 503, not a 500
+                raise TemporalUnavailableError(f"Temporal is unreachable: {exc}") from exc
+            setattr(state, _CLIENT, client)
+    return client
+
+
+class TemporalRetryCanceller:
+    """Best effort: the delivery rows are already cancelled in the same transaction as the config
+    change, and the attempt activity refuses to send for an inactive config, so a retry whose
+    cancellation is lost here still never sends."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    async def cancel(self, workflow_ids: Sequence[str]) -> None:
+        if not workflow_ids:
+            return
+        try:
+            client = await temporal_client(self.request)
+        except TemporalUnavailableError:
+            log.warning("Temporal unreachable; %d retry workflow(s) will stop on their next "
+                        "attempt instead", len(workflow_ids))
+            return
+        await asyncio.gather(*(self._cancel_one(client, wid) for wid in workflow_ids))
+
+    @staticmethod
+    async def _cancel_one(client: Client, workflow_id: str) -> None:
+        try:
+            await client.get_workflow_handle(workflow_id).cancel()
+        except RPCError as exc:  # finished or unknown: nothing left to cancel
+            log.debug("retry workflow %s not cancelled: %s", workflow_id, exc)
+
+
+async def run_test_delivery(request: Request, config: WebhookConfig) -> TestDelivery:
+    client = await temporal_client(request)
+    queue = getattr(request.app.state, "webhooks_task_queue", task_queues.WEBHOOKS)
+    try:
+        result: TestDelivery = await client.execute_workflow(
+            TEST_WORKFLOW, TestWebhookInput(config_id=config.id),
+            id=test_workflow_id(config.id, uuid4()), task_queue=queue,
+            result_type=TestDelivery, execution_timeout=timedelta(minutes=2),
+        )
+        return result
+    except WorkflowFailureError as exc:
+        raise DomainError(f"test delivery failed: {exc.cause}") from exc
+    except RPCError as exc:
+        raise TemporalUnavailableError(f"Temporal is unreachable: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Formance events as the consumers see them, and the one interface a consumer implements."""

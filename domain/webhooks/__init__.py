@@ -1,0 +1,1 @@
+"""Webhooks: configs, signed deliveries and the Formance retry schedule."""

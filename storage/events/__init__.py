@@ -1,0 +1,1 @@
+"""Reading the events outbox for consumers, with each consumer's offset."""

@@ -1,0 +1,1 @@
+"""Webhook configs, deliveries and attempts in PostgreSQL."""

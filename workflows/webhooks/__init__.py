@@ -1,0 +1,1 @@
+"""Webhook retries: one workflow per failed delivery, on the Formance schedule."""

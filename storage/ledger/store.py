@@ -33,9 +33,13 @@ from domain.ledger.models import (
     VolumeRow,
     Volumes,
 )
+from domain.ledger.ports import LogDraft
 from domain.ledger.query import ListQuery, Page, make_page
+from domain.ledger.schemas import LedgerSchema
 from storage.database import Database
-from storage.ledger import filters
+from storage.ledger import filters, schemas_store
+from storage.ledger.group_commit import GroupCommitter
+from storage.ledger.importer import PgLogImporter
 from storage.ledger.tables import accounts, accounts_volumes, ledgers, logs, moves, transactions
 from storage.ledger.writes import PgLedgerWriter
 
@@ -49,15 +53,40 @@ class PgLedgerStore:
         self.db = database
         # Ledgers are never hard-deleted: a name seen once exists for good (positive cache only).
         self._known_ledgers: set[str] = set()
+        self._committers: dict[str, GroupCommitter] = {}
 
     # --- unit of work ----------------------------------------------------------------------
 
     @asynccontextmanager
-    async def writer(self, ledger: str, *, dry_run: bool = False, atomic: bool = False
-                     ) -> AsyncIterator[PgLedgerWriter]:
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.db.engine.connect() as sa_conn:
             raw = await sa_conn.get_raw_connection()
             conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+            yield conn
+
+    def _committer(self, ledger: str) -> GroupCommitter:
+        committer = self._committers.get(ledger)
+        if committer is None:
+            committer = self._committers[ledger] = GroupCommitter(self._connection)
+        return committer
+
+    @asynccontextmanager
+    async def writer(self, ledger: str, *, dry_run: bool = False, atomic: bool = False
+                     ) -> AsyncIterator[PgLedgerWriter]:
+        if not dry_run and not atomic:
+            # The common case shares a COMMIT with the writes arriving meanwhile
+            # (storage/ledger/group_commit.py explains why).
+            async with self._committer(ledger).turn() as turn:
+                w = PgLedgerWriter(turn.conn, ledger, dry_run=False, atomic=False,
+                                   in_transaction=turn.in_batch)
+                try:
+                    yield w
+                except BaseException:
+                    await w.finish(failed=True)
+                    raise
+                await w.finish(failed=False)
+            return
+        async with self._connection() as conn:
             w = PgLedgerWriter(conn, ledger, dry_run=dry_run, atomic=atomic)
             if dry_run or atomic:
                 await w.begin()
@@ -77,7 +106,8 @@ class PgLedgerStore:
     async def ledger_exists(self, name: str) -> bool:
         if name in self._known_ledgers:
             return True
-        rows = await self._rows(select(ledgers.c.id).where(ledgers.c.name == name))
+        rows = await self._rows(select(ledgers.c.id).where(
+            ledgers.c.name == name, ledgers.c.deleted_at.is_(None)))  # soft-deleted: unknown
         if rows:
             self._known_ledgers.add(name)
         return bool(rows)
@@ -361,6 +391,82 @@ class PgLedgerStore:
                      idempotency_key=r.idempotency_key, idempotency_hash=r.idempotency_hash)
                  for r in rows]
         return make_page(query, items, _key(query, _attr_key))
+
+    # --- issue 5: buckets, import/export, schemas, v1 mappings ------------------------------
+
+    async def set_bucket_deleted(self, bucket: str, deleted_at: datetime | None) -> int:
+        async with self.db.transaction() as conn:
+            rows = (await conn.execute(
+                ledgers.update().where(ledgers.c.bucket == bucket)
+                .values(deleted_at=deleted_at).returning(ledgers.c.name))).all()
+        if deleted_at is not None:
+            # This process stops serving them at once (other replicas: see ledger_exists).
+            self._known_ledgers.difference_update(r.name for r in rows)
+        return len(rows)
+
+    async def log_head(self, ledger: str) -> tuple[int, bytes | None]:
+        rows = await self._rows(select(ledgers.c.last_log_id, ledgers.c.last_log_hash)
+                                .where(ledgers.c.name == ledger))
+        return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
+
+    async def read_logs(self, ledger: str, after_id: int, limit: int) -> list[Log]:
+        rows = await self._rows(select(logs).where(logs.c.ledger == ledger, logs.c.id > after_id)
+                                .order_by(logs.c.id).limit(limit))
+        return [Log(id=r.id, type=r.type, data=r.data, date=r.date, hash=r.hash,
+                    idempotency_key=r.idempotency_key, idempotency_hash=r.idempotency_hash)
+                for r in rows]
+
+    @asynccontextmanager
+    async def importer(self, ledger: str) -> AsyncIterator[PgLogImporter]:
+        async with self.db.engine.connect() as sa_conn:
+            raw = await sa_conn.get_raw_connection()
+            conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+            w = PgLogImporter(conn, ledger)
+            await w.begin()
+            try:
+                yield w
+            except BaseException:
+                await w.finish(failed=True)
+                raise
+            await w.finish(failed=False)
+
+    async def has_schemas(self, ledger: str) -> bool:
+        t = schemas_store.ledger_schemas
+        rows = await self._rows(select(t.c.version).where(t.c.ledger == ledger).limit(1))
+        return bool(rows)
+
+    async def get_schema(self, ledger: str, version: str) -> LedgerSchema | None:
+        t = schemas_store.ledger_schemas
+        rows = await self._rows(select(t).where(t.c.ledger == ledger, t.c.version == version))
+        return schemas_store.schema_from_row(rows[0]._mapping) if rows else None
+
+    async def list_schemas(self, ledger: str, offset: int, limit: int, descending: bool
+                           ) -> list[LedgerSchema]:
+        t = schemas_store.ledger_schemas
+        order = (t.c.created_at.desc(), t.c.version.desc()) if descending else (
+            t.c.created_at, t.c.version)
+        rows = await self._rows(select(t).where(t.c.ledger == ledger).order_by(*order)
+                                .offset(offset).limit(limit))
+        return [schemas_store.schema_from_row(r._mapping) for r in rows]
+
+    async def insert_schema(self, ledger: str, schema: LedgerSchema, log: LogDraft) -> int:
+        # Its own transaction: a duplicate version must not abort a shared group commit.
+        async with self.writer(ledger, atomic=True) as w:
+            return await schemas_store.insert_schema(w.conn, ledger, schema, log)
+
+    async def get_v1_mapping(self, ledger: str) -> dict[str, Any] | None:
+        t = schemas_store.ledger_v1_mappings
+        rows = await self._rows(select(t.c.mapping).where(t.c.ledger == ledger))
+        return dict(rows[0][0]) if rows else None
+
+    async def save_v1_mapping(self, ledger: str, mapping: dict[str, Any]) -> None:
+        from sqlalchemy.dialects.postgresql import insert
+
+        t = schemas_store.ledger_v1_mappings
+        stmt = insert(t).values(ledger=ledger, mapping=mapping)
+        async with self.db.transaction() as conn:
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=[t.c.ledger], set_={"mapping": stmt.excluded.mapping}))
 
 
 def _attr_key(item: Any, column: str) -> Any:

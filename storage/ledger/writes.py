@@ -288,17 +288,22 @@ def _int(value: Decimal | int) -> int:
     return int(value)
 
 
+_BATCH_TRANSACTION = object()
+
+
 class PgLedgerWriter:
     """One unit of work on one ledger over one asyncpg connection (see the module docstring).
     A transaction is opened lazily, only when something needs it."""
 
     def __init__(self, conn: asyncpg.Connection, ledger: str, *, dry_run: bool,
-                 atomic: bool) -> None:
+                 atomic: bool, in_transaction: bool = False) -> None:
         self.conn = conn
         self.ledger = ledger
         self.dry_run = dry_run
         self.atomic = atomic
-        self._tx: Any = None
+        # Inside a group-commit batch the transaction (and this write's savepoint) belongs to
+        # the batch: this writer neither opens nor ends it.
+        self._tx: Any = _BATCH_TRANSACTION if in_transaction else None
         self._rollback_only = False
 
     # --- transaction control ---------------------------------------------------------------
@@ -309,7 +314,7 @@ class PgLedgerWriter:
             await self._tx.start()
 
     async def finish(self, failed: bool) -> None:
-        if self._tx is None:
+        if self._tx is None or self._tx is _BATCH_TRANSACTION:
             return
         tx, self._tx = self._tx, None
         if failed or self.dry_run or self._rollback_only:

@@ -34,4 +34,7 @@ def registrations(settings: Settings, database: Database) -> dict[str, Registrat
 def _contributors() -> Sequence[Callable[[Settings, Database], dict[str, Registration]]]:
     # Each process package contributes a function `(settings, database) -> {queue: Registration}`.
     # Add yours to this list.
-    return []
+    from workers.dispatcher import register as webhooks
+    from workers.wallets import register as wallets
+
+    return [webhooks, wallets]

@@ -1,0 +1,1 @@
+"""Wallets: the Formance wallets API as a façade over one ledger (reference §4)."""

@@ -47,6 +47,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     install_error_handlers(app)
 
     mods = modules()
+    if settings.auth_enabled:
+        from api.auth import install_auth  # after CORS: preflights never need a token
+
+        install_auth(app, [m.name for m in mods])
 
     @app.get("/versions", operation_id="getVersions", tags=["gateway"])
     async def get_versions() -> dict[str, Any]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,21 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Auth (/api/auth and bearer tokens on every module). Off by default for the library and the
+    # tests of other modules; `make run` turns it on.
+    auth_enabled: bool = False
+    public_base_url: str = Field(
+        "http://127.0.0.1:8080", description="the URL clients reach the stack at; tokens are "
+        "issued by <public_base_url>/api/auth"
+    )
+    auth_audience: str | None = Field(None, description="token audience; unset = public_base_url")
+    # Above the 60 s the Formance SDKs subtract before reusing a token.
+    auth_token_ttl_seconds: int = Field(3600, ge=120, le=86400)
+    auth_clock_leeway_seconds: int = Field(30, ge=0, le=300)
+    auth_bootstrap_client_id: str | None = None
+    auth_bootstrap_client_secret: SecretStr | None = None
+    auth_bootstrap_user_email: str | None = None
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str | None) -> str | None:
@@ -71,6 +87,32 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit():
             raise ValueError("TEMPORAL_ADDRESS must be host:port, e.g. localhost:7233")
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+                or parts.fragment:
+            raise ValueError("PUBLIC_BASE_URL must be an http(s) URL such as https://stack.example")
+        return value.rstrip("/")
+
+    @field_validator("auth_bootstrap_client_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("AUTH_BOOTSTRAP_CLIENT_SECRET must be at least 32 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _bootstrap_pair(self) -> Settings:
+        if bool(self.auth_bootstrap_client_id) != (self.auth_bootstrap_client_secret is not None):
+            raise ValueError(
+                "AUTH_BOOTSTRAP_CLIENT_ID and AUTH_BOOTSTRAP_CLIENT_SECRET go together"
+            )
+        return self
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> Settings:

@@ -46,8 +46,62 @@ def _migrate(settings: Settings) -> int:
             await engine.dispose()
         print(f"migrations: {before or 'empty'} -> {after}"
               + (" (already up to date)" if before == after else ""))
+        for line in await _apply_auth_bootstrap(settings):
+            print(f"auth: {line}")
 
     asyncio.run(go())
+    return 0
+
+
+async def _apply_auth_bootstrap(settings: Settings) -> list[str]:
+    """AUTH_BOOTSTRAP_CLIENT_ID/SECRET and AUTH_BOOTSTRAP_USER_EMAIL, applied with the migrations
+    so a deployment gets its first client without a login provider."""
+    secret = settings.auth_bootstrap_client_secret
+    if not (secret or settings.auth_bootstrap_user_email):
+        return []
+    from storage.auth.bootstrap import apply_bootstrap_settings
+    from storage.database import Database
+
+    db = Database(settings.effective_database_url, pool_size=1)
+    try:
+        return await apply_bootstrap_settings(
+            db, client_id=settings.auth_bootstrap_client_id,
+            client_secret=secret.get_secret_value() if secret else None,
+            user_email=settings.auth_bootstrap_user_email)
+    finally:
+        await db.dispose()
+
+
+def _auth_command(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.auth.scopes import all_stack_scopes
+    from domain.errors import DomainError
+    from storage.auth import bootstrap
+    from storage.auth.signing_keys import SqlSigningKeyStore
+    from storage.database import Database
+
+    async def go() -> None:
+        db = Database(settings.effective_database_url, pool_size=1)
+        try:
+            if args.command == "create-user":
+                user = await bootstrap.ensure_user(db, email=args.email, subject=args.subject)
+                print(f"user {user.id} subject={user.subject} email={user.email or '-'}")
+            elif args.command == "create-client":
+                scopes = tuple(args.scope or all_stack_scopes())
+                client_id, secret = await bootstrap.create_client_with_secret(
+                    db, args.name, scopes)
+                print(f"client_id={client_id}\nclient_secret={secret}\n"
+                      f"scopes={' '.join(scopes)}\n(the secret is shown only this once)")
+            else:
+                key = await SqlSigningKeyStore(db).rotate()
+                print(f"new signing key {key.kid}; earlier keys stay published in the JWKS")
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(go())
+    except DomainError as exc:
+        print(f"ledgerflow: {exc.message}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -57,7 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("dev", help="the whole stack: PostgreSQL, Temporal, migrations, workers, API")
     sub.add_parser("api", help="the HTTP API (uvicorn)")
     sub.add_parser("worker", help="Temporal workers for WORKER_TASK_QUEUES")
-    sub.add_parser("migrate", help="apply database migrations (a no-op when up to date)")
+    sub.add_parser("migrate", help="apply database migrations (a no-op when up to date) and "
+                   "the AUTH_BOOTSTRAP_* settings")
+    user = sub.add_parser("create-user", help="create an auth user (there is no login provider)")
+    user.add_argument("--email", required=True)
+    user.add_argument("--subject", help="defaults to the email")
+    client = sub.add_parser("create-client", help="create an OAuth2 client and print its secret")
+    client.add_argument("--name", required=True)
+    client.add_argument("--scope", action="append",
+                        help="repeatable, e.g. --scope ledger:read; default: every Stack scope")
+    sub.add_parser("rotate-signing-key", help="sign new tokens with a fresh RSA key")
     args = parser.parse_args(argv)
     settings = _settings()
     logging.basicConfig(level=settings.log_level,
@@ -78,4 +141,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command in ("create-user", "create-client", "rotate-signing-key"):
+        return _auth_command(settings, args)
     return 2

@@ -8,6 +8,7 @@ the embedded one."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -76,6 +77,59 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
+BOOTSTRAP_CLIENT_ID = "ledgerflow-bootstrap"
+
+
+def _bootstrap_credentials(settings: Settings) -> tuple[str, str]:
+    """The bootstrap client's id and secret: from AUTH_BOOTSTRAP_CLIENT_ID/SECRET when set, else
+    from .data/bootstrap-client.json, written (mode 0600) with a fresh secret at first start.
+    PostgreSQL keeps only a hash, so this file is what lets later starts print the secret."""
+    if settings.auth_bootstrap_client_id and settings.auth_bootstrap_client_secret:
+        return (settings.auth_bootstrap_client_id,
+                settings.auth_bootstrap_client_secret.get_secret_value())
+    path = settings.data_dir / "bootstrap-client.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        return str(saved["client_id"]), str(saved["client_secret"])
+    from domain.auth.secrets import generate_secret
+
+    creds = {"client_id": BOOTSTRAP_CLIENT_ID, "client_secret": generate_secret()}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(creds, f)
+    return creds["client_id"], creds["client_secret"]
+
+
+async def _ensure_auth_bootstrap(settings: Settings, client_id: str, secret: str) -> None:
+    from storage.auth.bootstrap import apply_bootstrap_settings
+    from storage.database import Database
+
+    db = Database(settings.effective_database_url, pool_size=1)
+    try:
+        await apply_bootstrap_settings(db, client_id=client_id, client_secret=secret,
+                                       user_email=settings.auth_bootstrap_user_email)
+    finally:
+        await db.dispose()
+
+
+def _prepare_auth(settings: Settings, env: dict[str, str], base: str) -> str:
+    """`make run` serves with auth on unless AUTH_ENABLED says otherwise, and makes sure a
+    client holding every scope exists. Returns the banner lines."""
+    enabled = settings.auth_enabled if "auth_enabled" in settings.model_fields_set else True
+    env["AUTH_ENABLED"] = "true" if enabled else "false"
+    if "public_base_url" not in settings.model_fields_set:
+        env["PUBLIC_BASE_URL"] = base  # the issuer must name the URL clients really use
+    if not enabled:
+        return "  Auth         off (AUTH_ENABLED=false): no token needed\n"
+    client_id, secret = _bootstrap_credentials(settings)
+    asyncio.run(_ensure_auth_bootstrap(settings, client_id, secret))
+    return (
+        f"  Auth         token URL {base}/api/auth/oauth/token (client_credentials)\n"
+        f"               client_id={client_id}\n"
+        f"               client_secret={secret}\n"
+    )
+
+
 def run(settings: Settings) -> int:
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
@@ -96,9 +150,10 @@ def run(settings: Settings) -> int:
         asyncio.run(_migrate(settings.effective_database_url))
         env = dict(os.environ, DATABASE_URL=settings.effective_database_url,
                    TEMPORAL_ADDRESS=settings.effective_temporal_address)
+        base = f"http://{settings.api_host}:{settings.api_port}"
+        auth_banner = _prepare_auth(settings, env, base)
         children["workers"] = _child(["worker"], env)
         children["api"] = _child(["api"], env)
-        base = f"http://{settings.api_host}:{settings.api_port}"
         _wait_healthy(f"{base}/_healthcheck", children, timeout=90)
         ui = (f"http://127.0.0.1:{settings.temporal_ui_port}" if temporal
               else "(external Temporal)")
@@ -109,6 +164,7 @@ def run(settings: Settings) -> int:
             f"  Temporal UI  {ui}\n"
             f"  PostgreSQL   {settings.effective_database_url}\n"
             f"  Temporal     {settings.effective_temporal_address}\n"
+            f"{auth_banner}"
             "Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -51,6 +51,9 @@ def _chown_tree(path: Path, user: str) -> None:
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
+        # Like postgres itself: connections of a previous run lingering in TIME_WAIT must not
+        # make the port look taken.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

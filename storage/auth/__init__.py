@@ -1,0 +1,1 @@
+"""Auth persistence: clients, hashed secrets, users, signing keys."""

@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("dev", help="the whole stack: PostgreSQL, Temporal, migrations, workers, API")
     sub.add_parser("api", help="the HTTP API (uvicorn)")
     sub.add_parser("worker", help="Temporal workers for WORKER_TASK_QUEUES")
+    sub.add_parser("dispatcher", help="the events dispatcher: outbox to webhooks (one is enough)")
     sub.add_parser("migrate", help="apply database migrations (a no-op when up to date) and "
                    "the AUTH_BOOTSTRAP_* settings")
     user = sub.add_parser("create-user", help="create an auth user (there is no login provider)")
@@ -138,6 +139,19 @@ def main(argv: list[str] | None = None) -> int:
         from workers.worker import run_workers
 
         asyncio.run(_until_signal(lambda stop: run_workers(settings, stop)))
+        return 0
+    if args.command == "dispatcher":
+        from storage.database import Database
+        from workers.dispatcher import run_dispatcher
+
+        async def dispatch(stop: asyncio.Event) -> None:
+            database = Database(settings.effective_database_url, pool_size=5)
+            try:
+                await run_dispatcher(settings, database, stop)
+            finally:
+                await database.dispose()
+
+        asyncio.run(_until_signal(dispatch))
         return 0
     if args.command == "migrate":
         return _migrate(settings)

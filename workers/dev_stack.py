@@ -153,6 +153,7 @@ def run(settings: Settings) -> int:
         base = f"http://{settings.api_host}:{settings.api_port}"
         auth_banner = _prepare_auth(settings, env, base)
         children["workers"] = _child(["worker"], env)
+        children["dispatcher"] = _child(["dispatcher"], env)
         children["api"] = _child(["api"], env)
         _wait_healthy(f"{base}/_healthcheck", children, timeout=90)
         ui = (f"http://127.0.0.1:{settings.temporal_ui_port}" if temporal
@@ -182,7 +183,7 @@ def run(settings: Settings) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for name in ("api", "workers"):
+        for name in ("api", "dispatcher", "workers"):
             if name in children:
                 _terminate(children[name], name)
         if temporal:

@@ -35,6 +35,7 @@ def _contributors() -> Sequence[Callable[[Settings, Database], dict[str, Registr
     # Each process package contributes a function `(settings, database) -> {queue: Registration}`.
     # Add yours to this list.
     from workers.dispatcher import register as webhooks
+    from workers.ledger_pipelines import register as ledger_pipelines
     from workers.wallets import register as wallets
 
-    return [webhooks, wallets]
+    return [webhooks, wallets, ledger_pipelines]

@@ -1,5 +1,24 @@
-"""The Formance Ledger API (v2), mounted by the gateway under /api/ledger."""
+"""The Formance Ledger API (v2, and v1 at the root), mounted by the gateway under /api/ledger."""
 
-from api.ledger.v2 import router
+from fastapi import APIRouter, Depends
+
+from api.ledger import buckets, exporters, logs_io, pipelines, schemas, v1
+from api.ledger.v2 import router as v2_router
+
+router = APIRouter(dependencies=[Depends(v1.count_request),
+                                 Depends(schemas.schema_version_context)])
+# Order matters: v1's `/_info` (the v1 ConfigInfo shape) before v2's; the fixed `/v2/_/...` and
+# `/v2/{ledger}/<word>` paths before v2; v1 (`/{ledger}/...`) last so it never shadows `/v2/...`.
+# Added as routes of this router itself (not an included router): the gateway looks for a
+# module's own `/_info` among its router's routes before adding a generic one.
+for route in v1.info_router.routes:
+    router.routes.append(route)
+router.include_router(buckets.router)
+router.include_router(logs_io.router)
+router.include_router(schemas.router)
+router.include_router(exporters.router)
+router.include_router(pipelines.router)
+router.include_router(v2_router)
+router.include_router(v1.router)
 
 __all__ = ["router"]

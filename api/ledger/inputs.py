@@ -21,6 +21,9 @@ from domain.ledger.models import (
 from domain.ledger.query import load_json, parse_bool, parse_datetime
 
 _INTEGER = re.compile(r"^[0-9]+$")
+# Ledgerflow has one Numscript engine (the reference interpreter); both Formance runtime names
+# are accepted so that clients written for either keep working.
+RUNTIMES = ("experimental-interpreter", "machine")
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
                int: "an integer", float: "a number", type(None): "null"}
 
@@ -137,6 +140,10 @@ def parse_create_transaction(body: object, *, force: bool, where: str = "body"
         script = Script(plain, variables)
         if postings is not None and not postings:
             postings = None  # SDKs send `postings: []` next to a script
+    runtime = doc.get("runtime")
+    if runtime is not None and runtime not in RUNTIMES:
+        raise ValidationError(
+            f"{where}.runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}")
     timestamp = doc.get("timestamp")
     account_metadata = {}
     raw_am = doc.get("accountMetadata")

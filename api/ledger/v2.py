@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from api.errors import error_response
 from api.ledger.inputs import (
     expect_object,
     json_body,
@@ -78,8 +79,8 @@ def hit_headers(result: WriteResult) -> dict[str, str] | None:
 
 # --- server and ledgers ---------------------------------------------------------------------
 
+# `/_info` (v1's getInfo, the ConfigInfo shape) is served by api/ledger/v1.py.
 @router.get("/_/info", operation_id="v2GetInfo")
-@router.get("/_info", operation_id="getInfo", include_in_schema=False)
 async def get_info() -> Response:
     return json_response({"server": "ledger", "version": VERSION})
 
@@ -297,6 +298,14 @@ async def create_bulk(ledger: str, request: Request) -> Response:
     from domain.ledger.errors import BulkSizeExceededError
     from domain.ledger.service import MAX_BULK_ELEMENTS
 
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in STREAM_CONTENT_TYPES:
+        # Neither the v2 spec nor the reference defines these streams' framing or their
+        # streamed answers; refusing them clearly beats guessing a wire format.
+        return error_response(
+            415, "VALIDATION",
+            f"content type {content_type} is not supported by this server; send the bulk as "
+            "application/json (a JSON array of elements)")
     body = await json_body(request)
     items = body if body is not None else []
     if not isinstance(items, list):
@@ -330,9 +339,16 @@ async def create_bulk(ledger: str, request: Request) -> Response:
     return json_response({"data": data}, status=400 if failed else 200)
 
 
+STREAM_CONTENT_TYPES = frozenset({
+    "application/vnd.formance.ledger.api.v2.bulk+json-stream",
+    "application/vnd.formance.ledger.api.v2.bulk+script-stream",
+})
+
+
 def _bulk_error(error: DomainError) -> dict[str, Any]:
     doc: dict[str, Any] = {"responseType": "ERROR", "logID": 0, "errorCode": error.code,
                            "errorDescription": error.message}
     if error.details:
         doc["errorDetails"] = error.details
     return doc
+

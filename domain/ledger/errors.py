@@ -77,3 +77,47 @@ class WriteContentionError(ConflictError):
 class TransientWriteError(Exception):
     """Raised by storage for a deadlock or serialization failure: the service retries the whole
     unit of work (a Numscript run included) a bounded number of times."""
+
+
+# --- issue 5: buckets, schemas, import, exporters and pipelines ---------------------------------
+
+
+class BucketNotFoundError(NotFoundError):
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"bucket {bucket!r} has no ledger")
+
+
+class SchemaAlreadyExistsError(DomainError):
+    code = "SCHEMA_ALREADY_EXISTS"
+
+    def __init__(self, version: str) -> None:
+        super().__init__(f"schema version {version!r} already exists")
+
+
+class SchemaNotSpecifiedError(DomainError):
+    code = "SCHEMA_NOT_SPECIFIED"
+
+    def __init__(self, ledger: str) -> None:
+        super().__init__(f"ledger {ledger!r} has schemas: writes must name the version they "
+                         "follow (?schemaVersion=)")
+
+
+class SchemaNotFoundError(NotFoundError):
+    def __init__(self, version: str) -> None:
+        super().__init__(f"schema version {version!r} not found")
+
+
+class ImportLogsError(DomainError):
+    """A log stream that does not continue the ledger exactly (ids, hash chain, content)."""
+
+    code = "IMPORT"
+
+
+class ExporterNotFoundError(NotFoundError):
+    def __init__(self, exporter_id: str) -> None:
+        super().__init__(f"exporter {exporter_id!r} not found")
+
+
+class PipelineNotFoundError(NotFoundError):
+    def __init__(self, pipeline_id: str) -> None:
+        super().__init__(f"pipeline {pipeline_id!r} not found")

@@ -20,6 +20,7 @@ from domain.ledger.models import (
 )
 from domain.ledger.postings import PostingsPlan
 from domain.ledger.query import ListQuery, Page
+from domain.ledger.schemas import LedgerSchema
 
 
 @dataclass(slots=True)
@@ -135,3 +136,41 @@ class LedgerStore(Protocol):
     async def list_volumes(self, ledger: str, query: ListQuery) -> Page[VolumeRow]: ...
 
     async def list_logs(self, ledger: str, query: ListQuery) -> Page[Log]: ...
+
+    # --- issue 5: buckets, import/export, schemas, v1 mappings ---
+
+    async def set_bucket_deleted(self, bucket: str, deleted_at: datetime | None) -> int:
+        """Soft-deletes (or restores, with None) every ledger of the bucket; how many exist."""
+        ...
+
+    async def log_head(self, ledger: str) -> tuple[int, bytes | None]:
+        """The last log id and hash of the ledger (0, None when it has no log)."""
+        ...
+
+    async def read_logs(self, ledger: str, after_id: int, limit: int) -> list[Log]: ...
+
+    def importer(self, ledger: str) -> AbstractAsyncContextManager[LogImporter]:
+        """One database transaction for a whole import: nothing is half-imported."""
+        ...
+
+    async def has_schemas(self, ledger: str) -> bool: ...
+
+    async def get_schema(self, ledger: str, version: str) -> LedgerSchema | None: ...
+
+    async def list_schemas(self, ledger: str, offset: int, limit: int, descending: bool
+                           ) -> list[LedgerSchema]: ...
+
+    async def insert_schema(self, ledger: str, schema: LedgerSchema, log: LogDraft) -> int:
+        """Appends the INSERTED_SCHEMA log (hash chain) with the schema; the log id."""
+        ...
+
+    async def get_v1_mapping(self, ledger: str) -> dict[str, Any] | None: ...
+
+    async def save_v1_mapping(self, ledger: str, mapping: dict[str, Any]) -> None: ...
+
+
+class LogImporter(LedgerWriter, Protocol):
+    """The writer of an import, which may also replay INSERTED_SCHEMA logs."""
+
+    async def insert_schema(self, schema: LedgerSchema, log: LogDraft) -> int: ...
+

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from domain.errors import DomainError, ValidationError
+from domain.ledger import errors as _errors  # issue 5: buckets, schemas, import
+from domain.ledger import importing as _importing
+from domain.ledger import schemas as _schemas
 from domain.ledger.errors import (
     AlreadyRevertedError,
     IdempotencyKeyConflictError,
@@ -23,7 +26,7 @@ from domain.ledger.errors import (
     TransientWriteError,
     WriteContentionError,
 )
-from domain.ledger.hashing import PENDING_ID
+from domain.ledger.hashing import PENDING_ID, format_time
 from domain.ledger.models import (
     REVERT_METADATA_KEY,
     Account,
@@ -44,7 +47,14 @@ from domain.ledger.models import (
     WriteOptions,
     WriteResult,
 )
-from domain.ledger.ports import EventDraft, LedgerStore, LedgerWriter, LogDraft, NewTransaction
+from domain.ledger.ports import (
+    EventDraft,
+    LedgerStore,
+    LedgerWriter,
+    LogDraft,
+    LogImporter,
+    NewTransaction,
+)
 from domain.ledger.postings import BalanceCheck, plan_postings, reverse_postings
 from domain.ledger.query import ListQuery, Page
 from domain.ledger.records import (
@@ -111,7 +121,7 @@ class LedgerService:
 
     async def get_ledger(self, name: str) -> Ledger:
         ledger = await self.store.get_ledger(name)
-        if ledger is None:
+        if ledger is None or ledger.deleted_at is not None:  # soft-deleted bucket: not found
             raise LedgerNotFoundError(name)
         return ledger
 
@@ -189,8 +199,9 @@ class LedgerService:
     async def execute(self, ledger: str, command: Command, options: WriteOptions) -> WriteResult:
         await self.require_ledger(ledger)
         self._validate(command)
+        hint: set[tuple[str, str]] = set()
         return await self._unit_of_work(
-            ledger, options, lambda w: self._apply(ledger, w, command, options)
+            ledger, options, lambda w: self._apply(ledger, w, command, options, hint)
         )
 
     async def bulk(self, ledger: str, elements: list[BulkElement], *, atomic: bool,
@@ -229,9 +240,10 @@ class LedgerService:
     async def _bulk_one(self, ledger: str, element: BulkElement) -> BulkOutcome:
         try:
             self._validate(element.command)
+            hint: set[tuple[str, str]] = set()
             result = await self._unit_of_work(
                 ledger, element.options,
-                lambda w: self._apply(ledger, w, element.command, element.options),
+                lambda w: self._apply(ledger, w, element.command, element.options, hint),
             )
             return BulkOutcome(element.action, result=result)
         except DomainError as exc:
@@ -319,9 +331,12 @@ class LedgerService:
             validate_address(str(command.target_id))
 
     async def _apply(self, ledger: str, w: LedgerWriter, command: Command,
-                     options: WriteOptions) -> WriteResult:
+                     options: WriteOptions, hint: set[tuple[str, str]] | None = None
+                     ) -> WriteResult:
+        await self._enforce_schema(ledger, command)  # issue 5: ledger schemas (cached check)
         if isinstance(command, CreateTransaction):
-            return await self._create_transaction(ledger, w, command, options)
+            return await self._create_transaction(ledger, w, command, options,
+                                                  set() if hint is None else hint)
         if isinstance(command, RevertTransaction):
             return await self._revert(ledger, w, command, options)
         if isinstance(command, SaveMetadata):
@@ -329,11 +344,12 @@ class LedgerService:
         return await self._delete_metadata(ledger, w, command, options)
 
     async def _create_transaction(self, ledger: str, w: LedgerWriter, cmd: CreateTransaction,
-                                  options: WriteOptions) -> WriteResult:
+                                  options: WriteOptions, hint: set[tuple[str, str]]
+                                  ) -> WriteResult:
         metadata = dict(cmd.metadata)
         account_metadata = {a: dict(m) for a, m in cmd.account_metadata.items()}
         if cmd.script is not None:
-            postings, script_md, script_account_md = await _run_script(cmd, w)
+            postings, script_md, script_account_md = await _run_script(cmd, w, hint)
             for key, value in script_md.items():
                 if key in metadata and metadata[key] != value:
                     raise MetadataOverrideError(
@@ -348,6 +364,7 @@ class LedgerService:
             check = BalanceCheck.NONE if cmd.force else BalanceCheck.SEQUENTIAL
         if not postings:
             raise NoPostingsError("the transaction has no postings")
+        await self._enforce_schema_postings(ledger, postings, account_metadata)  # issue 5
         now = self.clock()
         timestamp = cmd.timestamp or now
         draft = Transaction(id=PENDING_ID, postings=postings, metadata=metadata,
@@ -433,8 +450,215 @@ class LedgerService:
             )
         return WriteResult(log_id=log_id)
 
+    # --- issue 5: buckets, v1 auto-creation, schemas, log import/export ----------------------
 
-async def _run_script(cmd: CreateTransaction, w: LedgerWriter
+    async def delete_bucket(self, bucket: str) -> None:
+        """Soft-deletes every ledger of the bucket: hidden from lists, 404 on use."""
+        if not await self.store.set_bucket_deleted(validate_bucket(bucket), self.clock()):
+            raise _errors.BucketNotFoundError(bucket)
+
+    async def restore_bucket(self, bucket: str) -> None:
+        if not await self.store.set_bucket_deleted(validate_bucket(bucket), None):
+            raise _errors.BucketNotFoundError(bucket)
+
+    async def ensure_ledger(self, name: str) -> None:
+        """Ledger v1 creates a ledger on first use, in a bucket of its own name."""
+        if await self.store.ledger_exists(name):
+            return
+        try:
+            await self.create_ledger(name, name, {}, None)
+        except LedgerAlreadyExistsError:
+            if not await self.store.ledger_exists(name):  # it exists, soft-deleted
+                raise LedgerNotFoundError(name) from None
+
+    @property
+    def schemas(self) -> _schemas.SchemaRegistry:
+        registry: _schemas.SchemaRegistry | None = getattr(self, "_schema_registry", None)
+        if registry is None:
+            registry = _schemas.SchemaRegistry(self.store)
+            self._schema_registry = registry
+        return registry
+
+    async def insert_schema(self, ledger: str, version: str, body: object,
+                            options: WriteOptions) -> bool:
+        """Returns whether it is the replay of an earlier insert (Idempotency-Hit)."""
+        await self.require_ledger(ledger)
+        now = self.clock()
+        schema = _schemas.parse_schema_data(body, version, now)
+        if options.idempotency_key:
+            async with self.store.writer(ledger) as w:
+                earlier = await w.find_log_by_idempotency_key(options.idempotency_key)
+            if earlier is not None:
+                if earlier.idempotency_hash != options.idempotency_hash:
+                    raise IdempotencyKeyConflictError(options.idempotency_key)
+                return True
+        log = LogDraft("INSERTED_SCHEMA", {"schema": schema.to_json(format_time(now))}, now,
+                       options.idempotency_key, options.idempotency_hash)
+        await self.store.insert_schema(ledger, schema, log)
+        self.schemas.inserted(ledger)
+        return False
+
+    async def get_schema(self, ledger: str, version: str) -> _schemas.LedgerSchema:
+        await self.require_ledger(ledger)
+        schema = await self.schemas.get(ledger, version)
+        if schema is None:
+            raise _errors.SchemaNotFoundError(version)
+        return schema
+
+    async def list_schemas(self, ledger: str, offset: int, limit: int, descending: bool
+                           ) -> list[_schemas.LedgerSchema]:
+        await self.require_ledger(ledger)
+        return await self.store.list_schemas(ledger, offset, limit, descending)
+
+    async def write_schema(self, ledger: str) -> _schemas.LedgerSchema | None:
+        """The schema a write follows: None for a ledger without schemas; otherwise the
+        requested version, which must exist (strict mode: a version is required)."""
+        version = _schemas.requested_schema_version.get()
+        if not await self.schemas.has_schemas(ledger):
+            if version:
+                raise _errors.SchemaNotFoundError(version)
+            return None
+        if not version:
+            raise _errors.SchemaNotSpecifiedError(ledger)
+        schema = await self.schemas.get(ledger, version)
+        if schema is None:
+            raise _errors.SchemaNotFoundError(version)
+        return schema
+
+    async def _enforce_schema(self, ledger: str, command: Command) -> None:
+        schema = await self.write_schema(ledger)
+        if schema is not None and isinstance(command, SaveMetadata) \
+                and command.target_type is TargetType.ACCOUNT:
+            _schemas.check_accounts(schema, [str(command.target_id)])
+
+    async def _enforce_schema_postings(self, ledger: str, postings: list[Posting],
+                                       account_metadata: dict[str, Metadata]) -> None:
+        schema = await self.write_schema(ledger)
+        if schema is not None:
+            _schemas.check_postings(schema, postings, account_metadata)
+
+    async def query_template(self, ledger: str, query_id: str, variables: dict[str, str],
+                             params: dict[str, Any]) -> _schemas.RenderedQuery:
+        """A query template of the requested schema version (default: the latest one)."""
+        await self.require_ledger(ledger)
+        version = _schemas.requested_schema_version.get()
+        if version:
+            schema = await self.get_schema(ledger, version)
+        else:
+            latest = await self.store.list_schemas(ledger, 0, 1, True)
+            if not latest:
+                raise _errors.SchemaNotFoundError("(latest)")
+            schema = latest[0]
+        return _schemas.render_query(schema, query_id, variables, params)
+
+    async def export_logs(self, ledger: str, batch: int = 500) -> AsyncIterator[Log]:
+        await self.require_ledger(ledger)
+        after = 0
+        while True:
+            page = await self.store.read_logs(ledger, after, batch)
+            for log in page:
+                yield log
+            if len(page) < batch:
+                return
+            after = page[-1].id
+
+    async def import_logs(self, ledger: str, logs: list[_importing.ImportedLog]) -> int:
+        """Checks the whole stream, then re-applies it in one database transaction."""
+        await self.require_ledger(ledger)
+        last_id, last_hash = await self.store.log_head(ledger)
+        _importing.verify(logs, last_id, last_hash)
+        schemas = False
+        try:
+            async with self.store.importer(ledger) as imp:
+                for log in logs:
+                    log_id = await self._import_one(ledger, imp, log)
+                    schemas = schemas or log.type == _importing.INSERTED_SCHEMA
+                    if log_id != log.id:
+                        raise _errors.ImportLogsError(
+                            f"log {log.id} was written as log {log_id}: the ledger changed "
+                            "during the import")
+        except _errors.ImportLogsError:
+            raise
+        except (DomainError, TransientWriteError) as exc:
+            raise _errors.ImportLogsError(f"import failed, nothing imported: {exc}") from None
+        if schemas:
+            self.schemas.inserted(ledger)
+        return len(logs)
+
+    async def _import_one(self, ledger: str, imp: LogImporter,
+                          log: _importing.ImportedLog) -> int | None:
+        if log.type in (LogType.NEW_TRANSACTION, LogType.REVERTED_TRANSACTION):
+            new, tx_id = _importing.new_transaction(ledger, log)
+            tx, log_id = await imp.insert_transaction(new)
+            if tx.id != tx_id:
+                raise _errors.ImportLogsError(
+                    f"log {log.id}: transaction {tx_id} would be written as {tx.id}")
+            return log_id
+        if log.type == _importing.INSERTED_SCHEMA:
+            doc = log.data.get("schema") or {}
+            schema = _schemas.parse_schema_data(doc, str(doc.get("version", "")), log.date)
+            return await imp.insert_schema(schema, _importing.draft(log, log.data))
+        target_type, target = _importing.metadata_target(log)
+        payload = {**log.data, "ledger": ledger, "targetId": str(target)}
+        if log.type == LogType.SET_METADATA:
+            md = dict(log.data.get("metadata") or {})
+            return await imp.save_metadata(target_type, target, md, _importing.draft(
+                log, log.data), EventDraft("SAVED_METADATA", payload))
+        return await imp.delete_metadata(target_type, target, str(log.data.get("key")),
+                                         _importing.draft(log, log.data),
+                                         EventDraft("DELETED_METADATA", payload))
+
+    async def get_v1_mapping(self, ledger: str) -> dict[str, Any] | None:
+        await self.ensure_ledger(ledger)
+        return await self.store.get_v1_mapping(ledger)
+
+    async def save_v1_mapping(self, ledger: str, mapping: dict[str, Any]) -> None:
+        await self.ensure_ledger(ledger)
+        await self.store.save_v1_mapping(ledger, mapping)
+
+
+class _ScriptStore:
+    """The interpreter's view of the writer, whose balance reads lock the rows they read, in the
+    order the interpreter asks. The postings' other rows are locked later, by the insert, so two
+    scripts can lock each other's rows in opposite orders and deadlock. `hint` collects every
+    (account, asset) an attempt touched; a retry first locks all of them in one sorted statement
+    and answers from that, so the retries queue in one order instead of deadlocking again."""
+
+    def __init__(self, w: LedgerWriter, hint: set[tuple[str, str]]) -> None:
+        self.w = w
+        self.hint = hint
+        self.locked: dict[str, dict[str, int]] = {}
+
+    async def prelock(self) -> None:
+        if not self.hint:
+            return
+        query: dict[str, set[str]] = {}
+        for account, asset in self.hint:
+            query.setdefault(account, set()).add(asset)
+        self.locked = await self.w.get_balances(query)
+
+    async def get_balances(self, query: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        missing: dict[str, set[str]] = {}
+        for account, assets in query.items():
+            known = self.locked.get(account, {})
+            out[account] = {a: known[a] for a in assets if a in known}
+            rest = {a for a in assets if a not in known}
+            if rest:
+                missing[account] = rest
+            # A scale wildcard (EUR/*) is no row of its own: nothing to lock ahead for it.
+            self.hint.update((account, a) for a in assets if not a.endswith("/*"))
+        if missing:
+            for account, found in (await self.w.get_balances(missing)).items():
+                out.setdefault(account, {}).update(found)
+        return out
+
+    async def get_accounts_metadata(self, query: dict[str, set[str]]
+                                    ) -> dict[str, dict[str, str]]:
+        return await self.w.get_accounts_metadata(query)
+
+
+async def _run_script(cmd: CreateTransaction, w: LedgerWriter, hint: set[tuple[str, str]]
                       ) -> tuple[list[Posting], dict[str, str], dict[str, dict[str, str]]]:
     from domain.numscript import compile_program
     from domain.numscript import execute as run_program
@@ -442,9 +666,13 @@ async def _run_script(cmd: CreateTransaction, w: LedgerWriter
     assert cmd.script is not None
     features: frozenset[str] = frozenset()
     program = compile_program(cmd.script.plain, features=features)
-    result = await run_program(program, dict(cmd.script.vars), w, features=features)
+    store = _ScriptStore(w, hint)
+    await store.prelock()
+    result = await run_program(program, dict(cmd.script.vars), store, features=features)
     postings = [Posting(p.source, p.destination, int(p.amount), p.asset)
                 for p in result.postings]
+    for p in postings:
+        hint.update(((p.source, p.asset), (p.destination, p.asset)))
     return postings, dict(result.tx_metadata), {
         a: dict(m) for a, m in result.account_metadata.items()
     }

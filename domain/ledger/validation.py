@@ -31,7 +31,7 @@ ALLOWED_FEATURE_VALUES: dict[str, frozenset[str]] = {
 
 
 def validate_address(address: str, *, what: str = "address") -> str:
-    if not ADDRESS_RE.match(address):
+    if not ADDRESS_RE.fullmatch(address):
         raise ValidationError(
             f"invalid {what} {address!r}: expected segments of [a-zA-Z0-9_-] joined by ':'"
         )
@@ -39,7 +39,7 @@ def validate_address(address: str, *, what: str = "address") -> str:
 
 
 def validate_asset(asset: str) -> str:
-    if not ASSET_RE.match(asset):
+    if not ASSET_RE.fullmatch(asset):
         raise ValidationError(
             f"invalid asset {asset!r}: expected [A-Z][A-Z0-9]{{0,16}}(_[A-Z]{{1,16}})?(/decimals)?"
         )
@@ -61,7 +61,7 @@ def validate_postings(postings: Iterable[Posting]) -> None:
 
 
 def validate_ledger_name(name: str) -> str:
-    if not NAME_RE.match(name) or name in RESERVED_LEDGER_NAMES:
+    if not NAME_RE.fullmatch(name) or name in RESERVED_LEDGER_NAMES:
         raise ValidationError(
             f"invalid ledger name {name!r}: expected ^[0-9a-zA-Z_-]{{1,63}}$, not a reserved name"
         )
@@ -69,7 +69,7 @@ def validate_ledger_name(name: str) -> str:
 
 
 def validate_bucket(bucket: str) -> str:
-    if not NAME_RE.match(bucket):
+    if not NAME_RE.fullmatch(bucket):
         raise ValidationError(f"invalid bucket name {bucket!r}: expected ^[0-9a-zA-Z_-]{{1,63}}$")
     return bucket
 

@@ -71,6 +71,7 @@ Index("ix_transactions_ledger_timestamp", transactions.c.ledger, transactions.c.
       transactions.c.id)
 Index("ix_transactions_sources", transactions.c.sources, postgresql_using="gin")
 Index("ix_transactions_destinations", transactions.c.destinations, postgresql_using="gin")
+Index("ix_transactions_metadata", transactions.c.metadata, postgresql_using="gin")
 
 accounts = Table(
     "accounts",
@@ -84,6 +85,8 @@ accounts = Table(
     Column("updated_at", TZ, nullable=False),
     PrimaryKeyConstraint("ledger", "address"),
 )
+Index("ix_accounts_address_array", accounts.c.address_array, postgresql_using="gin")
+Index("ix_accounts_metadata", accounts.c.metadata, postgresql_using="gin")
 
 accounts_volumes = Table(
     "accounts_volumes",
@@ -146,3 +149,4 @@ Index(
     unique=True,
     postgresql_where=logs.c.idempotency_key.isnot(None),
 )
+Index("ix_logs_ledger_date", logs.c.ledger, logs.c.date, logs.c.id)

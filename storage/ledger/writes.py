@@ -188,6 +188,15 @@ ORDER BY address, asset
 FOR UPDATE
 """
 
+LOCK_WILDCARD_BALANCES_SQL = """
+SELECT v.address, v.asset, v.input - v.output AS balance
+FROM accounts_volumes v JOIN unnest($2::text[], $3::text[]) AS w(address, base)
+  ON v.address = w.address AND (v.asset = w.base OR v.asset LIKE w.base || '/%')
+WHERE v.ledger = $1
+ORDER BY v.address, v.asset
+FOR UPDATE OF v
+"""
+
 ACCOUNTS_METADATA_SQL = """
 SELECT address, metadata::text FROM accounts WHERE ledger = $1 AND address = ANY($2::text[])
 """
@@ -351,16 +360,22 @@ class PgLedgerWriter:
                    idempotency_hash=row["idempotency_hash"])
 
     async def get_balances(self, query: dict[str, set[str]]) -> dict[str, dict[str, int]]:
-        """The Numscript store: current balances, locked until the end of the unit of work."""
+        """The Numscript store: current balances, locked until the end of the unit of work.
+        An asset `BASE/*` (asset scaling) stands for every row of BASE and BASE/<decimals>."""
         await self.begin()
-        pairs = sorted((a, s) for a, assets in query.items() for s in assets)
-        out: dict[str, dict[str, int]] = {a: dict.fromkeys(assets, 0)
-                                          for a, assets in query.items()}
-        if pairs:
-            rows = await self._run(LOCK_BALANCES_SQL, self.ledger, [p[0] for p in pairs],
-                                   [p[1] for p in pairs])
-            for row in rows:
-                out[row["address"]][row["asset"]] = _int(row["balance"])
+        exact = sorted((a, s) for a, assets in query.items() for s in assets
+                       if not s.endswith("/*"))
+        wildcard = sorted((a, s[:-2]) for a, assets in query.items() for s in assets
+                          if s.endswith("/*"))
+        out: dict[str, dict[str, int]] = {
+            a: {s: 0 for s in assets if not s.endswith("/*")} for a, assets in query.items()
+        }
+        for sql, pairs in ((LOCK_BALANCES_SQL, exact), (LOCK_WILDCARD_BALANCES_SQL, wildcard)):
+            if pairs:
+                rows = await self._run(sql, self.ledger, [p[0] for p in pairs],
+                                       [p[1] for p in pairs])
+                for row in rows:
+                    out[row["address"]][row["asset"]] = _int(row["balance"])
         return out
 
     async def get_accounts_metadata(self, query: dict[str, set[str]]

@@ -44,6 +44,8 @@ CREATE UNIQUE INDEX uq_transactions_ledger_reference ON transactions (ledger, re
 CREATE INDEX ix_transactions_ledger_timestamp ON transactions (ledger, "timestamp", id);
 CREATE INDEX ix_transactions_sources ON transactions USING gin (sources);
 CREATE INDEX ix_transactions_destinations ON transactions USING gin (destinations);
+-- metadata[k] filters are jsonb containment (@>), which a default-opclass GIN index serves.
+CREATE INDEX ix_transactions_metadata ON transactions USING gin (metadata);
 
 CREATE TABLE accounts (
     ledger text NOT NULL,
@@ -55,6 +57,9 @@ CREATE TABLE accounts (
     updated_at timestamptz NOT NULL,
     CONSTRAINT pk_accounts PRIMARY KEY (ledger, address)
 );
+-- Address patterns (trailing or leading colon, trailing ...) compare address_array segments.
+CREATE INDEX ix_accounts_address_array ON accounts USING gin (address_array);
+CREATE INDEX ix_accounts_metadata ON accounts USING gin (metadata);
 
 CREATE TABLE accounts_volumes (
     ledger text NOT NULL,
@@ -99,6 +104,8 @@ CREATE TABLE logs (
 );
 CREATE UNIQUE INDEX uq_logs_ledger_idempotency_key ON logs (ledger, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
+-- Log listings filtered or paged on date.
+CREATE INDEX ix_logs_ledger_date ON logs (ledger, date, id);
 
 -- The log hash chain (documented in domain/ledger/hashing.py, which computes the same bytes to
 -- verify): SHA-256 of [JSON string of the previous hash in base64 + "\n"] + memento + "\n".

@@ -31,16 +31,19 @@ def _is_open(template: str) -> bool:
     return template in OPEN_PATHS or any(p.match(template) for p in OPEN_PATTERNS)
 
 
-def _calls(app: object) -> list[tuple[str, str, str]]:
+def _calls(routes: object, prefix: str = "") -> list[tuple[str, str, str]]:
     """(method, path template, concrete path) for every route, included routers flattened
-    (FastAPI keeps `include_router` results as nested router objects in `app.routes`)."""
+    (FastAPI keeps `include_router` results as nested router objects) and each module's Mount
+    descended into."""
     calls = []
-    for route in iter_route_contexts(app.routes):  # type: ignore[attr-defined]
+    for route in iter_route_contexts(routes):  # type: ignore[arg-type]
         if isinstance(route.original_route, Mount):
-            calls.append(("GET", f"{route.path}/", f"{route.path}/dummy"))
+            inner = route.original_route.routes
+            assert inner, f"cannot see inside mount {route.path}: extend this test"
+            calls += _calls(inner, prefix + route.path)
             continue
-        template = route.path
-        assert template, f"cannot tell the path of route {route!r}: extend this test"
+        template = prefix + route.path
+        assert route.path, f"cannot tell the path of route {route!r}: extend this test"
         for method in sorted(route.methods or {"GET"}):
             calls.append((method, template, _PARAM.sub("dummy", template)))
     return calls
@@ -49,9 +52,11 @@ def _calls(app: object) -> list[tuple[str, str, str]]:
 async def test_every_route_without_a_token_is_refused(auth_settings: Settings,
                                                       database: Database):
     app = create_app(auth_settings, database=database)
-    calls = _calls(app)
+    calls = _calls(app.routes)
     # The enumeration really reaches into included routers.
     assert ("GET", "/api/auth/clients", "/api/auth/clients") in calls
+    assert ("POST", "/api/ledger/v2/{ledger}/transactions",
+            "/api/ledger/v2/dummy/transactions") in calls
     problems = []
     async with http_client(app) as http:
         for method, template, path in calls:

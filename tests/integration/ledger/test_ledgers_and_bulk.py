@@ -5,7 +5,8 @@ from tests.integration.ledger.helpers import BASE, assert_error, create_ledger, 
 
 async def test_ledger_lifecycle(client):
     assert (await client.get("/api/ledger/_/info")).json()["server"] == "ledger"
-    assert (await client.get("/api/ledger/_info")).json()["server"] == "ledger"
+    # `/_info` is v1's getInfo: `{data: ConfigInfo}`.
+    assert (await client.get("/api/ledger/_info")).json()["data"]["server"] == "ledger"
     await create_ledger(client, "l1", metadata={"team": "a"})
     await create_ledger(client, "l2", bucket="b2")
     assert_error(await client.post(f"{BASE}/l1", json={}), 400, "LEDGER_ALREADY_EXISTS")

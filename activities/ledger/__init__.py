@@ -1,0 +1,1 @@
+"""Ledger processes' side effects: pipelines reading logs and pushing them to exporters."""

@@ -1,0 +1,1 @@
+"""Ledger processes: pipelines replicating a ledger's logs to an exporter."""

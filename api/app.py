@@ -116,7 +116,7 @@ def _mount(app: FastAPI, module: Module, db: Database, probe: TemporalProbe) -> 
 
     routes.add_api_route("/_healthcheck", module_health, methods=["GET"],
                          tags=[module.name], include_in_schema=False)
-    app.mount(prefix, routes, name=module.name)
+    app.mount(prefix, module.wrap(routes) if module.wrap else routes, name=module.name)
     app.state.module_routers[prefix] = routes
 
 

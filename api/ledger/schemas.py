@@ -16,15 +16,9 @@ from domain.errors import ValidationError
 from domain.ledger.hashing import format_time
 from domain.ledger.models import WriteResult
 from domain.ledger.query import Resource, parse_list_query, parse_page_size
-from domain.ledger.schemas import LedgerSchema, requested_schema_version, validate_version
+from domain.ledger.schemas import LedgerSchema, validate_version
 
 router = APIRouter(tags=["ledger.v2"])
-
-
-async def schema_version_context(request: Request) -> None:
-    """A router dependency: every write path reads the version from the request context
-    (domain.ledger.schemas.requested_schema_version) instead of a new argument on each route."""
-    requested_schema_version.set(request.query_params.get("schemaVersion") or None)
 
 
 def render_schema(schema: LedgerSchema) -> dict[str, Any]:

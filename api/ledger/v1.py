@@ -10,7 +10,6 @@ accepted; error codes are those of the v1 enum."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -18,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
 from api.errors import error_response, status_for
+from api.ledger.context import REQUESTS
 from api.ledger.inputs import (
     expect_object,
     json_body,
@@ -75,15 +75,6 @@ class NoScriptError(DomainError):
 
 
 # --- in-memory request metrics (GET /_/metrics) ---------------------------------------------------
-
-REQUESTS: Counter[str] = Counter()
-
-
-async def count_request(request: Request) -> None:
-    """A router dependency: one counter per route template, for `/_/metrics`."""
-    route = request.scope.get("route")
-    REQUESTS[f"{request.method} {getattr(route, 'path', request.url.path)}"] += 1
-
 
 # `/_info` and `/_/metrics` are mounted before the v2 router (see api/ledger/__init__.py): the
 # v1 spec's getInfo answers `{data: ConfigInfo}`.

@@ -78,7 +78,7 @@ l AS (
         last_log_id = last_log_id + 1,
         last_log_hash = ledgerflow_log_hash(
             last_log_hash, $9::text || (last_transaction_id + 1)::text || $10::text)
-    WHERE name = $1 AND (SELECT ok FROM guard)
+    WHERE name = $1 AND deleted_at IS NULL AND (SELECT ok FROM guard)
     RETURNING last_transaction_id AS tx_id, last_log_id AS log_id, last_log_hash AS hash
 ),
 tx AS (
@@ -229,7 +229,7 @@ _LEDGER_LOG = """
     UPDATE ledgers
     SET last_log_id = last_log_id + 1,
         last_log_hash = ledgerflow_log_hash(last_log_hash, $11::text)
-    WHERE name = $1 {condition}
+    WHERE name = $1 AND deleted_at IS NULL {condition}
     RETURNING last_log_id AS log_id, last_log_hash AS hash
 """
 SAVE_ACCOUNT_METADATA_SQL = f"""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import (
@@ -59,10 +59,10 @@ class PgLedgerStore:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.db.engine.connect() as sa_conn:
-            raw = await sa_conn.get_raw_connection()
-            conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-            yield conn
+        pool = await self.db.write_pool()
+        async with pool.acquire() as conn:
+            # The pool's proxy forwards every Connection method the writers use.
+            yield cast(asyncpg.Connection, conn)
 
     def _committer(self, ledger: str) -> GroupCommitter:
         committer = self._committers.get(ledger)

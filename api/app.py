@@ -102,7 +102,8 @@ def _mount(app: FastAPI, module: Module, db: Database, probe: TemporalProbe) -> 
     routes = APIRouter()
     if module.router is not None:
         # The module's own routes first: the hot ones are matched before the probes below.
-        routes.include_router(module.router)
+        # Added flat: FastAPI re-walks included routers on every request.
+        routes.routes.extend(module.router.routes)
     own_paths = {getattr(r, "path", "") for r in module.router.routes} if module.router else set()
     if "/_info" not in own_paths:
         async def info() -> dict[str, str]:

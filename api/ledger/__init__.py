@@ -23,12 +23,10 @@ for route in list(v2_router.routes):
 # module's own `/_info` among its router's routes before adding a generic one.
 for route in v1.info_router.routes:
     router.routes.append(route)
-router.include_router(buckets.router)
-router.include_router(logs_io.router)
-router.include_router(schemas.router)
-router.include_router(exporters.router)
-router.include_router(pipelines.router)
-router.include_router(v2_router)
-router.include_router(v1.router)
+# Routes are added flat rather than through include_router: FastAPI re-walks nested routers on
+# every request, and the sub-routers add no prefix or dependency that would need it.
+for sub in (buckets.router, logs_io.router, schemas.router, exporters.router, pipelines.router,
+            v2_router, v1.router):
+    router.routes.extend(sub.routes)
 
 __all__ = ["LedgerRequestContext", "router"]

@@ -125,9 +125,17 @@ def parse_create_transaction(body: object, *, force: bool, where: str = "body"
     if raw_script is not None:
         s = expect_object(raw_script, f"{where}.script")
         plain = s.get("plain")
-        if s.get("template") is not None and plain is None:
-            raise ValidationError("transaction templates need a ledger schema, none is defined")
-        if not isinstance(plain, str):
+        template = s.get("template")
+        if template is not None:
+            # A template of the schema version the write names (resolved by the service).
+            if not isinstance(template, str) or not template:
+                raise ValidationError(
+                    f"{where}.script.template must be a non-empty string, got {_kind(template)}")
+            if plain:
+                raise ValidationError(
+                    f"give either {where}.script.plain or {where}.script.template, not both")
+            plain = ""
+        elif not isinstance(plain, str):
             raise ValidationError(f"{where}.script.plain must be a string, got {_kind(plain)}")
         raw_vars = s.get("vars") or {}
         expect_object(raw_vars, f"{where}.script.vars")
@@ -137,7 +145,7 @@ def parse_create_transaction(body: object, *, force: bool, where: str = "body"
                 raise ValidationError(
                     f"{where}.script.vars[{key!r}] must be a string, got {_kind(value)}")
             variables[key] = str(value)
-        script = Script(plain, variables)
+        script = Script(plain, variables, template)
         if postings is not None and not postings:
             postings = None  # SDKs send `postings: []` next to a script
     runtime = doc.get("runtime")

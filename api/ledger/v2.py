@@ -148,9 +148,12 @@ async def create_transaction(ledger: str, request: Request) -> Response:
     command = parse_create_transaction(body, force=force)
     opts = write_options(request, {"op": "create", "body": body, "force": force})
     result = await service(request).execute(ledger, command, opts)
-    assert result.transaction is not None
-    return json_response({"data": renderer(request).transaction(result.transaction)},
-                         headers=hit_headers(result))
+    tx = result.transaction
+    assert tx is not None
+    doc = renderer(request).transaction(tx)
+    if tx.template:  # V2Transaction.template: the schema template the script came from
+        doc["template"] = tx.template
+    return json_response({"data": doc}, headers=hit_headers(result))
 
 
 @router.get("/v2/{ledger}/transactions", operation_id="v2ListTransactions")

@@ -74,10 +74,13 @@ class PgExporterStore:
                 ledger_exporters.c.id == exporter_id))).first()
         return _exporter(row) if row else None
 
-    async def list_exporters(self) -> list[Exporter]:
+    async def list_exporters(self, offset: int = 0, limit: int | None = None
+                             ) -> list[Exporter]:
+        """Oldest first; `offset`/`limit` page the list (the API's offset cursors)."""
+        stmt = select(ledger_exporters).order_by(
+            ledger_exporters.c.created_at, ledger_exporters.c.id).offset(offset).limit(limit)
         async with self.db.transaction() as conn:
-            rows = (await conn.execute(select(ledger_exporters).order_by(
-                ledger_exporters.c.created_at, ledger_exporters.c.id))).all()
+            rows = (await conn.execute(stmt)).all()
         return [_exporter(r) for r in rows]
 
     async def update_exporter(self, exporter_id: str, driver: str, config: dict[str, Any]
@@ -114,11 +117,12 @@ class PgExporterStore:
                 ledger_pipelines.c.id == pipeline_id))).first()
         return _pipeline(row) if row else None
 
-    async def list_pipelines(self, ledger: str) -> list[Pipeline]:
+    async def list_pipelines(self, ledger: str, offset: int = 0, limit: int | None = None
+                             ) -> list[Pipeline]:
+        stmt = select(ledger_pipelines).where(ledger_pipelines.c.ledger == ledger).order_by(
+            ledger_pipelines.c.created_at, ledger_pipelines.c.id).offset(offset).limit(limit)
         async with self.db.transaction() as conn:
-            rows = (await conn.execute(select(ledger_pipelines).where(
-                ledger_pipelines.c.ledger == ledger).order_by(
-                ledger_pipelines.c.created_at, ledger_pipelines.c.id))).all()
+            rows = (await conn.execute(stmt)).all()
         return [_pipeline(r) for r in rows]
 
     async def delete_pipeline(self, ledger: str, pipeline_id: str) -> bool:

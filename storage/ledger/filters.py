@@ -9,7 +9,8 @@ Index use (see the report of the filter work for the full list):
 - exact addresses on transactions: `sources @> ARRAY[x]` / `&&` (GIN on sources, destinations);
 - address patterns on accounts: `address_array @> ARRAY[literal segments]` as a prefilter (GIN on
   address_array) plus positional checks; on transactions a regex over the unnested elements;
-- `metadata[k]` $match: `metadata @> {"k": "v"}` (GIN on metadata); `$exists`: `metadata ? k`.
+- `metadata[k]` $match: `metadata @> {"k": "v"}` (GIN jsonb_path_ops on metadata); `$exists`:
+  `metadata ? k` (not served by that index: a scan of the ledger's rows).
 """
 
 from __future__ import annotations

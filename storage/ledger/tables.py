@@ -71,7 +71,8 @@ Index("ix_transactions_ledger_timestamp", transactions.c.ledger, transactions.c.
       transactions.c.id)
 Index("ix_transactions_sources", transactions.c.sources, postgresql_using="gin")
 Index("ix_transactions_destinations", transactions.c.destinations, postgresql_using="gin")
-Index("ix_transactions_metadata", transactions.c.metadata, postgresql_using="gin")
+Index("ix_transactions_metadata", transactions.c.metadata, postgresql_using="gin",
+      postgresql_ops={"metadata": "jsonb_path_ops"})
 
 accounts = Table(
     "accounts",
@@ -86,7 +87,8 @@ accounts = Table(
     PrimaryKeyConstraint("ledger", "address"),
 )
 Index("ix_accounts_address_array", accounts.c.address_array, postgresql_using="gin")
-Index("ix_accounts_metadata", accounts.c.metadata, postgresql_using="gin")
+Index("ix_accounts_metadata", accounts.c.metadata, postgresql_using="gin",
+      postgresql_ops={"metadata": "jsonb_path_ops"})
 
 accounts_volumes = Table(
     "accounts_volumes",

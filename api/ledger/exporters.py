@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from fastapi import APIRouter, Request, Response
 
 from api.ledger.inputs import json_body
 from api.ledger.render import json_response
+from domain.errors import ValidationError
 from domain.ledger.exporters import ExportersService
+from domain.ledger.query import parse_page_size
 from storage.ledger.exporters_store import PgExporterStore
+
+T = TypeVar("T")
 
 router = APIRouter(tags=["ledger.v2"])
 
@@ -24,11 +33,50 @@ def exporters_service(request: Request) -> ExportersService:
     return svc
 
 
+def exporter_store(request: Request) -> PgExporterStore:
+    store = exporters_service(request).store
+    assert isinstance(store, PgExporterStore)
+    return store
+
+
+def _encode(offset: int, size: int) -> str:
+    raw = json.dumps({"offset": offset, "pageSize": size}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def offset_page(request: Request,
+                      fetch: Callable[[int, int], Awaitable[Sequence[T]]],
+                      render: Callable[[T], Any]) -> Response:
+    """The V2ExportersCursorResponse / V2PipelinesCursorResponse envelope, paged by offset (as
+    Formance pages these lists): `pageSize` (default 15, at most 100) on the first page, then
+    the opaque `next`/`previous` token alone as `cursor`. The spec declares no query parameter
+    for these lists, so a client that sends none gets the first page."""
+    params = request.query_params
+    token = params.get("cursor")
+    if token:
+        try:
+            state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            offset, size = int(state["offset"]), int(state["pageSize"])
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise ValidationError("invalid cursor") from None
+        if offset < 0 or size != parse_page_size(size):
+            raise ValidationError("invalid cursor")
+    else:
+        offset, size = 0, parse_page_size(params.get("pageSize"))
+    rows = await fetch(offset, size + 1)  # one more row says whether a next page exists
+    cursor: dict[str, Any] = {"pageSize": size, "hasMore": len(rows) > size}
+    if offset > 0:
+        cursor["previous"] = _encode(max(0, offset - size), size)
+    if len(rows) > size:
+        cursor["next"] = _encode(offset + size, size)
+    cursor["data"] = [render(x) for x in rows[:size]]
+    return json_response({"cursor": cursor})
+
+
 @router.get("/v2/_/exporters", operation_id="v2ListExporters")
 async def list_exporters(request: Request) -> Response:
-    found = await exporters_service(request).store.list_exporters()
-    return json_response({"cursor": {"pageSize": len(found), "hasMore": False,
-                                     "data": [e.to_json() for e in found]}})
+    return await offset_page(request, exporter_store(request).list_exporters,
+                             lambda e: e.to_json())
 
 
 @router.post("/v2/_/exporters", operation_id="v2CreateExporter", status_code=201)

@@ -22,7 +22,7 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError
 
-from api.ledger.exporters import exporters_service
+from api.ledger.exporters import exporter_store, exporters_service, offset_page
 from api.ledger.inputs import expect_object, json_body
 from api.ledger.render import json_response
 from api.ledger.v2 import service
@@ -117,9 +117,10 @@ async def _act(request: Request, pipeline: Pipeline, update: str) -> PipelineSta
 @router.get("/v2/{ledger}/pipelines", operation_id="v2ListPipelines")
 async def list_pipelines(ledger: str, request: Request) -> Response:
     await service(request).require_ledger(ledger)
-    found = await exporters_service(request).store.list_pipelines(ledger)
-    return json_response({"cursor": {"pageSize": len(found), "hasMore": False,
-                                     "data": [p.to_json() for p in found]}})
+    store = exporter_store(request)
+    return await offset_page(
+        request, lambda offset, limit: store.list_pipelines(ledger, offset, limit),
+        lambda p: p.to_json())
 
 
 @router.post("/v2/{ledger}/pipelines", operation_id="v2CreatePipeline", status_code=201)

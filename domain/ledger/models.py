@@ -64,6 +64,7 @@ class Transaction:
     reverted_at: datetime | None = None
     post_commit_volumes: AggregatedVolumes | None = None
     post_commit_effective_volumes: AggregatedVolumes | None = None
+    template: str | None = None  # the schema transaction template it was written from
 
     @property
     def reverted(self) -> bool:
@@ -128,8 +129,12 @@ class Stats:
 
 @dataclass(frozen=True, slots=True)
 class Script:
+    """Numscript to run: `plain`, or (`plain` empty) the transaction template `template` of the
+    schema version the write names, which the service resolves to its script."""
+
     plain: str
     vars: dict[str, str] = field(default_factory=dict)
+    template: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

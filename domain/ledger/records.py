@@ -28,6 +28,10 @@ def transaction_json(tx: Transaction, *, pending_id: bool = False) -> dict[str, 
         doc["reference"] = tx.reference
     if tx.reverted_at is not None:
         doc["revertedAt"] = format_time(tx.reverted_at)
+    if tx.template:
+        # Outside the hash memento (hashing.transaction_memento): the chain is unchanged, and
+        # the log still says which template wrote the transaction.
+        doc["template"] = tx.template
     return doc
 
 
@@ -55,4 +59,5 @@ def transaction_from_json(doc: dict[str, Any]) -> Transaction:
                                   or doc["timestamp"]),
         reference=doc.get("reference") or None,
         reverted_at=parse_datetime(doc["revertedAt"]) if doc.get("revertedAt") else None,
+        template=doc.get("template") or None,
     )

@@ -9,6 +9,11 @@ property of the segment (`.self`: the prefix itself is an account; `.pattern`: a
 expression the segment must fully match, for variable segments; `.rules`; `.metadata`: default
 metadata); a key starting with `$` is a variable segment (one per level), any other key a fixed
 segment. `world` is always allowed: it is the ledger's own source of money.
+
+`.rules` is stored and returned, not enforced: the Formance contract gives it no fields
+(V2ChartAccountRules is an empty object). `.metadata` is checked to be V2ChartAccountMetadata
+(`{key: {default?: string}}`) and stored; applying the defaults to a new account needs the
+account upsert to tell a created row from an existing one, which is the storage's to do.
 """
 
 from __future__ import annotations
@@ -119,6 +124,10 @@ def _check_segment(name: str, node: object, where: str, *, top: bool = False) ->
     md = node.get(".metadata")
     if md is not None and not isinstance(md, dict):
         raise ValidationError(f"{where}.metadata must be an object")
+    for key, spec in (md or {}).items():  # V2ChartAccountMetadata: {default?: string}
+        if not isinstance(spec, dict) or not isinstance(spec.get("default", ""), str):
+            raise ValidationError(f"{where}.metadata.{key} must be an object with an optional "
+                                  "string `default`")
     children = [k for k in node if not k.startswith(".")]
     if sum(1 for k in children if k.startswith("$")) > 1:
         raise ValidationError(f"{where}: at most one $variable segment per level")

@@ -40,6 +40,7 @@ from domain.ledger.models import (
     Posting,
     RevertTransaction,
     SaveMetadata,
+    Script,
     Stats,
     TargetType,
     Transaction,
@@ -349,6 +350,8 @@ class LedgerService:
         metadata = dict(cmd.metadata)
         account_metadata = {a: dict(m) for a, m in cmd.account_metadata.items()}
         if cmd.script is not None:
+            if cmd.script.template is not None:  # issue 5: transaction templates
+                cmd = replace(cmd, script=await self._template_script(ledger, cmd.script))
             postings, script_md, script_account_md = await _run_script(cmd, w, hint)
             for key, value in script_md.items():
                 if key in metadata and metadata[key] != value:
@@ -369,7 +372,8 @@ class LedgerService:
         timestamp = cmd.timestamp or now
         draft = Transaction(id=PENDING_ID, postings=postings, metadata=metadata,
                             timestamp=timestamp, inserted_at=now, updated_at=now,
-                            reference=cmd.reference or None)
+                            reference=cmd.reference or None,
+                            template=cmd.script.template if cmd.script is not None else None)
         doc = transaction_json(draft, pending_id=True)
         new = NewTransaction(
             postings=postings, plan=plan_postings(postings, check), metadata=metadata,
@@ -384,6 +388,7 @@ class LedgerService:
                              [["transactions", "0", "id"]]),
         )
         tx, log_id = await w.insert_transaction(new)
+        tx.template = draft.template
         return WriteResult(log_id=log_id, transaction=tx)
 
     async def _revert(self, ledger: str, w: LedgerWriter, cmd: RevertTransaction,
@@ -536,6 +541,21 @@ class LedgerService:
         schema = await self.write_schema(ledger)
         if schema is not None:
             _schemas.check_postings(schema, postings, account_metadata)
+
+    async def _template_script(self, ledger: str, script: Script) -> Script:
+        """The script of transaction template `script.template` in the schema version the write
+        names; the caller's vars are kept. (Its `runtime` needs no choice here: Ledgerflow has
+        one Numscript engine, which accepts both runtime names.)"""
+        assert script.template is not None
+        schema = await self.write_schema(ledger)  # strict mode: SCHEMA_NOT_SPECIFIED
+        if schema is None:
+            raise ValidationError(f"transaction template {script.template!r}: the ledger has "
+                                  "no schema to take it from")
+        found = schema.transactions.get(script.template)
+        if not isinstance(found, dict):
+            raise ValidationError(f"transaction template {script.template!r} not found in "
+                                  f"schema {schema.version!r}")
+        return Script(str(found["script"]), script.vars, script.template)
 
     async def query_template(self, ledger: str, query_id: str, variables: dict[str, str],
                              params: dict[str, Any]) -> _schemas.RenderedQuery:

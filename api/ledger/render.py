@@ -58,6 +58,8 @@ class Renderer:
         }
         if tx.reference:
             doc["reference"] = tx.reference
+        if tx.template:  # V2Transaction.template: the schema template its script came from
+            doc["template"] = tx.template
         if tx.reverted_at is not None:
             doc["revertedAt"] = format_time(tx.reverted_at)
         if tx.post_commit_volumes is not None:

@@ -150,10 +150,8 @@ async def create_transaction(ledger: str, request: Request) -> Response:
     result = await service(request).execute(ledger, command, opts)
     tx = result.transaction
     assert tx is not None
-    doc = renderer(request).transaction(tx)
-    if tx.template:  # V2Transaction.template: the schema template the script came from
-        doc["template"] = tx.template
-    return json_response({"data": doc}, headers=hit_headers(result))
+    return json_response({"data": renderer(request).transaction(tx)},
+                         headers=hit_headers(result))
 
 
 @router.get("/v2/{ledger}/transactions", operation_id="v2ListTransactions")

@@ -128,7 +128,7 @@ def new_transaction(ledger: str, log: ImportedLog) -> tuple[NewTransaction, int]
         metadata=tx.metadata, account_metadata=account_metadata, timestamp=tx.timestamp,
         inserted_at=log.date, reference=tx.reference,
         log=draft(log, data, [["transaction", "id"]]), event=event,
-        reverts=reverted.id if reverted is not None else None,
+        reverts=reverted.id if reverted is not None else None, template=tx.template,
     )
     return new, tx.id
 

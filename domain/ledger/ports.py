@@ -57,6 +57,7 @@ class NewTransaction:
     log: LogDraft
     event: EventDraft
     reverts: int | None = None  # the id of the transaction this one reverts
+    template: str | None = None  # the schema transaction template its script came from
 
 
 class LedgerWriter(Protocol):

@@ -378,7 +378,7 @@ class LedgerService:
         new = NewTransaction(
             postings=postings, plan=plan_postings(postings, check), metadata=metadata,
             account_metadata=account_metadata, timestamp=timestamp, inserted_at=now,
-            reference=draft.reference,
+            reference=draft.reference, template=draft.template,
             log=LogDraft(LogType.NEW_TRANSACTION, new_transaction_log(doc, account_metadata),
                          now, options.idempotency_key, options.idempotency_hash,
                          [["transaction", "id"]]),
@@ -388,7 +388,6 @@ class LedgerService:
                              [["transactions", "0", "id"]]),
         )
         tx, log_id = await w.insert_transaction(new)
-        tx.template = draft.template
         return WriteResult(log_id=log_id, transaction=tx)
 
     async def _revert(self, ledger: str, w: LedgerWriter, cmd: RevertTransaction,

@@ -168,6 +168,7 @@ class PgLedgerStore:
                       for p in row.postings],
             metadata=row.metadata, timestamp=row.timestamp, inserted_at=row.inserted_at,
             updated_at=row.updated_at, reference=row.reference, reverted_at=row.reverted_at,
+            template=row.template,
         )
 
     async def get_transaction(self, ledger: str, transaction_id: int,

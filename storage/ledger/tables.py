@@ -58,6 +58,7 @@ transactions = Table(
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("sources", ARRAY(Text), nullable=False),
     Column("destinations", ARRAY(Text), nullable=False),
+    Column("template", Text, nullable=True),
     PrimaryKeyConstraint("ledger", "id"),
 )
 Index(

@@ -83,8 +83,9 @@ l AS (
 ),
 tx AS (
     INSERT INTO transactions (ledger, id, "timestamp", inserted_at, updated_at, reference,
-                              postings, metadata, sources, destinations)
-    SELECT $1, l.tx_id, $2, $11, $11, $12, $13::jsonb, $14::jsonb, $15::text[], $16::text[]
+                              postings, metadata, sources, destinations, template)
+    SELECT $1, l.tx_id, $2, $11, $11, $12, $13::jsonb, $14::jsonb, $15::text[], $16::text[],
+           $34::text
     FROM l
 ),
 rv AS (
@@ -457,6 +458,7 @@ class PgLedgerWriter:
             log.idempotency_key, log.idempotency_hash,                            # $29 $30
             new.event.type, dumps(envelope),                                      # $31 $32
             ["payload", *new.event.pending_paths[0]],                             # $33
+            new.template,                                                         # $34
         ]
 
     def _insert_error(self, exc: asyncpg.PostgresError, new: NewTransaction) -> Exception:
@@ -479,7 +481,8 @@ class PgLedgerWriter:
         tx = Transaction(
             id=rows[0]["tx_id"], postings=new.postings, metadata=new.metadata,
             timestamp=new.timestamp, inserted_at=new.inserted_at, updated_at=new.inserted_at,
-            reference=new.reference, post_commit_volumes=pcv, post_commit_effective_volumes=pcev,
+            reference=new.reference, template=new.template, post_commit_volumes=pcv,
+            post_commit_effective_volumes=pcev,
         )
         return tx, rows[0]["log_id"]
 

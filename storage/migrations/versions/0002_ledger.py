@@ -37,6 +37,7 @@ CREATE TABLE transactions (
     metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
     sources text[] NOT NULL,
     destinations text[] NOT NULL,
+    template text NULL,
     CONSTRAINT pk_transactions PRIMARY KEY (ledger, id)
 );
 CREATE UNIQUE INDEX uq_transactions_ledger_reference ON transactions (ledger, reference)

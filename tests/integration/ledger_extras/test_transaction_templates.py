@@ -58,6 +58,11 @@ async def test_template_runs_the_schema_script(client: httpx.AsyncClient) -> Non
         "script": {"template": "TO_BANK", "vars": {"from": "users:1"}}, "metadata": {}})
     assert r.status_code == 200, r.text
     assert r.json()["data"]["template"] == "TO_BANK"
+    # Stored with the transaction: reads show it too.
+    listed = (await client.get(f"{V2}/tpl/transactions")).json()["cursor"]["data"]
+    assert [t.get("template") for t in listed] == ["TO_BANK", "DEPOSIT"]
+    one = (await client.get(f"{V2}/tpl/transactions/{tx['id']}")).json()["data"]
+    assert one["template"] == "DEPOSIT"
     r = await client.post(f"{V2}/tpl/transactions", json=deposit(user="users:abc"), params=V1)
     assert r.status_code == 400 and "users:abc" in r.json()["errorMessage"], r.text
 

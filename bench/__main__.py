@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.ledger_writes import SCENARIOS, run_scenario, seed
 from bench.pgbench_reference import run_pgbench
 from bench.stack import BenchStack, MemorySampler
+from bench.temporal_stack import TemporalBenchStack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -63,6 +64,78 @@ def ledger_writes(args: argparse.Namespace) -> dict[str, object]:
             "pgbench_reference": reference, "api_peak_rss_mb": peak_mb}
 
 
+def _cpu_columns(rows: object) -> list[str]:
+    return sorted({k for row in rows for k in row if k.startswith("cpu_")})  # type: ignore[attr-defined]
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def temporal_benchmarks(args: argparse.Namespace, stamp: str) -> None:
+    """Webhook deliveries (issue 7) and Temporal paths (issue 9) on one stack with Temporal."""
+    from bench.temporal_paths import run_temporal
+    from bench.webhooks_deliveries import WEBHOOK_ENV, run_webhooks
+
+    stack = TemporalBenchStack(ROOT / ".data" / "bench-temporal", env=WEBHOOK_ENV)
+    stack.start()
+    reports: dict[str, dict[str, object]] = {}
+    try:
+        if args.only in (None, "webhooks"):
+            load = _load()
+            report = asyncio.run(run_webhooks(stack, configs=args.webhook_configs,
+                                              events=args.webhook_events))
+            report["load_before"], report["load_after"] = load, _load()
+            reports["webhooks"] = report
+        if args.only in (None, "temporal"):
+            load = _load()
+            report = asyncio.run(run_temporal(stack, duration_s=args.temporal_duration))
+            report["load_before"], report["load_after"] = load, _load()
+            reports["temporal"] = report
+    finally:
+        stack.stop()
+    if "webhooks" in reports:
+        report = reports["webhooks"]
+        print("\nWebhook deliveries to a local receiver (dispatcher settings: "
+              f"{report['settings']}; load {report['load_before']} -> {report['load_after']})")
+        print(_table(report["rows"], [  # type: ignore[arg-type]
+            "phase", "events", "configs", "delivered", "duplicates", "elapsed_s",
+            "deliveries_per_s", "latency_p50_ms", "latency_p99_ms", "write_tps",
+            "pg_sessions_opened", "complete"]))
+        print("CPU during each phase, % of one core (2 cores in all):")
+        print(_table(report["rows"], ["phase", *_cpu_columns(report["rows"])]))  # type: ignore[arg-type]
+        out = RESULTS / f"webhooks-{stamp}.json"
+        out.write_text(json.dumps(report, indent=2))
+        print(f"written: {out.relative_to(ROOT)}")
+    if "temporal" in reports:
+        report = reports["temporal"]
+        rows = report["rows"]
+        print(f"\nTemporal paths (dev server; load {report['load_before']} -> "
+              f"{report['load_after']})")
+        print(_table(rows, [  # type: ignore[arg-type]
+            "process", "concurrency", "histories", "start_to_wft_p50_ms", "start_to_wft_p99_ms",
+            "act_sched_to_start_p50_ms", "act_sched_to_start_p99_ms", "start_to_act_p50_ms",
+            "start_to_act_p99_ms", "all_act_sched_to_start_p99_ms", "timer_slept_p50_ms"]))
+        ops = []
+        for row in rows:  # type: ignore[attr-defined]
+            for op in ("debit_pending", "confirm", "create", "stop", "start"):
+                if op in row:
+                    ops.append({"process": row["process"], "operation": op,
+                                "concurrency": row.get("concurrency", 1), **row[op]})
+        print("\nAPI operations")
+        print(_table(ops, ["process", "operation", "concurrency", "count", "per_s", "p50_ms",
+                           "p99_ms"]))
+        print("CPU during the retries and holds runs, % of one core (2 cores in all):")
+        print(_table(rows, ["process", "concurrency", *_cpu_columns(rows)]))  # type: ignore[arg-type]
+        extra = [{k: v for k, v in row.items() if "arrival" in k or "export" in k or "wf_start" in k
+                  or k in ("process", "errors")} for row in rows]  # type: ignore[attr-defined]
+        print("\nEnd to end: " + "; ".join(
+            ", ".join(f"{k}={v}" for k, v in e.items()) for e in extra if len(e) > 1))
+        out = RESULTS / f"temporal-paths-{stamp}.json"
+        out.write_text(json.dumps(report, indent=2))
+        print(f"written: {out.relative_to(ROOT)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per run")
@@ -72,7 +145,14 @@ def main() -> int:
     parser.add_argument("--api-workers", type=int, default=int(os.environ.get("API_WORKERS", 1)))
     parser.add_argument("--pool-size", type=int, default=40)
     parser.add_argument("--no-pgbench", action="store_true")
-    parser.add_argument("--only", choices=["ledger", "numscript"], default=None)
+    parser.add_argument("--only", choices=["ledger", "numscript", "webhooks", "temporal"],
+                        default=None)
+    parser.add_argument("--webhook-configs", type=int, default=5,
+                        help="webhook configs (each event is delivered to each)")
+    parser.add_argument("--webhook-events", type=int, default=500,
+                        help="events per webhook phase")
+    parser.add_argument("--temporal-duration", type=float, default=12.0,
+                        help="seconds per holds concurrency level")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -90,6 +170,8 @@ def main() -> int:
         out = RESULTS / f"ledger-writes-{stamp}.json"
         out.write_text(json.dumps(report, indent=2))
         print(f"written: {out.relative_to(ROOT)}")
+    if args.only in (None, "webhooks", "temporal"):
+        temporal_benchmarks(args, stamp)
     return 0
 
 

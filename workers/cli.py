@@ -145,7 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         from workers.dispatcher import run_dispatcher
 
         async def dispatch(stop: asyncio.Event) -> None:
-            database = Database(settings.effective_database_url, pool_size=5)
+            # Concurrent sends each record their attempt: a pool (plus its equal overflow)
+            # smaller than the send concurrency opened a new PostgreSQL session every ~10
+            # deliveries.
+            from activities.webhooks.settings import WebhookSettings
+
+            sends = WebhookSettings().max_concurrent_sends
+            database = Database(settings.effective_database_url,
+                                pool_size=max(settings.database_pool_size, (sends + 1) // 2))
             try:
                 await run_dispatcher(settings, database, stop)
             finally:

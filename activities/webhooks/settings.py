@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.webhooks.policy import RetrySchedule
@@ -30,6 +30,18 @@ class WebhookSettings(BaseSettings):
     max_concurrent_sends: int = Field(64, ge=1)
     poll_interval: timedelta = timedelta(seconds=3)
     claim_timeout: timedelta = timedelta(minutes=5)
+
+    @field_validator("min_backoff", "max_backoff", "abort_after", "retry_after_cap",
+                     "http_timeout", "poll_interval", "claim_timeout", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        # Environment values are strings, and pydantic reads "0.5" as no duration format it knows.
+        if isinstance(value, str):
+            try:
+                return timedelta(seconds=float(value))
+            except ValueError:
+                return value  # ISO 8601 (PT1M) and friends: pydantic's own parsing
+        return value
 
     def schedule(self) -> RetrySchedule:
         return RetrySchedule(

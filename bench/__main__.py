@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.ledger_reads import run_reads
+from bench.ledger_reads import seed as reads_seed
 from bench.ledger_writes import SCENARIOS, run_scenario, seed
 from bench.pgbench_reference import run_pgbench
 from bench.stack import BenchStack, MemorySampler
@@ -136,6 +138,23 @@ def temporal_benchmarks(args: argparse.Namespace, stamp: str) -> None:
         print(f"written: {out.relative_to(ROOT)}")
 
 
+def ledger_reads(args: argparse.Namespace) -> list[dict[str, object]]:
+    stack = BenchStack(ROOT / ".data" / "bench-reads", api_workers=args.api_workers,
+                       pool_size=args.pool_size)
+    stack.start()
+    try:
+        assert stack.pg
+        started = time.monotonic()
+        reads_seed(f"http://127.0.0.1:{stack.api_port}", stack.pg.port, "ledgerflow",
+                   args.reads_transactions)
+        print(f"seeded {args.reads_transactions:,} transactions in "
+              f"{time.monotonic() - started:.0f}s", flush=True)
+        return asyncio.run(run_reads(stack.api_port, args.reads_transactions,
+                                     min(args.duration, 15.0)))
+    finally:
+        stack.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per run")
@@ -145,8 +164,10 @@ def main() -> int:
     parser.add_argument("--api-workers", type=int, default=int(os.environ.get("API_WORKERS", 1)))
     parser.add_argument("--pool-size", type=int, default=40)
     parser.add_argument("--no-pgbench", action="store_true")
-    parser.add_argument("--only", choices=["ledger", "numscript", "webhooks", "temporal"],
-                        default=None)
+    parser.add_argument("--only", choices=["ledger", "reads", "numscript", "webhooks",
+                                           "temporal"], default=None)
+    parser.add_argument("--reads-transactions", type=int, default=1_000_000,
+                        help="size of the ledger the read benchmark queries")
     parser.add_argument("--webhook-configs", type=int, default=5,
                         help="webhook configs (each event is delivered to each)")
     parser.add_argument("--webhook-events", type=int, default=500,
@@ -169,6 +190,13 @@ def main() -> int:
         print(f"\nAPI peak RSS: {report['api_peak_rss_mb']} MB")
         out = RESULTS / f"ledger-writes-{stamp}.json"
         out.write_text(json.dumps(report, indent=2))
+        print(f"written: {out.relative_to(ROOT)}")
+    if args.only in (None, "reads"):
+        rows = ledger_reads(args)
+        print(f"\nLedger reads on {args.reads_transactions:,} transactions (1 connection)")
+        print(_table(rows, ["read", "requests", "rps", "p50_ms", "p99_ms", "errors"]))
+        out = RESULTS / f"ledger-reads-{stamp}.json"
+        out.write_text(json.dumps(rows, indent=2))
         print(f"written: {out.relative_to(ROOT)}")
     if args.only in (None, "webhooks", "temporal"):
         temporal_benchmarks(args, stamp)

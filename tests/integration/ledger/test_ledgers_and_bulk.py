@@ -89,6 +89,21 @@ async def test_bulk(client):
     r = await client.post(f"{BASE}/{ledger}/_bulk", json=bad)
     assert r.status_code == 400
     assert (await client.head(f"{BASE}/{ledger}/transactions")).headers["Count"] == "3"
+    # non-atomic, continueOnFailure: the failing element rolls back alone, the others commit
+    mixed = [bad[0], bad[1], {"action": "CREATE_TRANSACTION",
+                              "data": {"postings": [posting("world", "c", 2)]}}]
+    r = await client.post(f"{BASE}/{ledger}/_bulk?continueOnFailure=true", json=mixed)
+    assert r.status_code == 400
+    assert [x["responseType"] for x in r.json()["data"]] == [
+        "CREATE_TRANSACTION", "ERROR", "CREATE_TRANSACTION"]
+    assert (await client.head(f"{BASE}/{ledger}/transactions")).headers["Count"] == "5"
+    # without it, what follows the failure is not executed
+    r = await client.post(f"{BASE}/{ledger}/_bulk", json=mixed)
+    assert [x["responseType"] for x in r.json()["data"]] == [
+        "CREATE_TRANSACTION", "ERROR", "ERROR"]
+    assert (await client.head(f"{BASE}/{ledger}/transactions")).headers["Count"] == "6"
+    balance = (await client.get(f"{BASE}/{ledger}/accounts/c")).json()["data"]
+    assert balance["address"] == "c"
     r = await client.post(f"{BASE}/{ledger}/_bulk?parallel=true", json=bad[:1] * 5)
     assert r.status_code == 200
     too_many = [bad[0]] * 101

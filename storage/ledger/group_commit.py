@@ -29,7 +29,9 @@ from domain.ledger.errors import TransientWriteError
 
 ConnectionFactory = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
 
-MAX_BATCH = 100
+# Each write of a batch is a savepoint; past 64 subtransactions in one transaction PostgreSQL's
+# per-backend cache overflows and snapshot checks slow down for every session.
+MAX_BATCH = 60
 # A request that holds its turn longer than this (a stuck client-side coroutine) fails the batch
 # rather than stalling every writer of the ledger behind it.
 TURN_TIMEOUT_S = 30.0

@@ -6,14 +6,13 @@ resumed from its row on the next action."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Request, Response
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -26,10 +25,10 @@ from api.ledger.exporters import exporter_store, exporters_service, offset_page
 from api.ledger.inputs import expect_object, json_body
 from api.ledger.render import json_response
 from api.ledger.v2 import service
-from domain.errors import DomainError, ValidationError
+from api.temporal import TemporalUnavailableError, temporal_client
+from domain.errors import ValidationError
 from domain.ledger.exporters import Pipeline
 from workflows import search_attributes, task_queues
-from workflows.client import connect
 from workflows.ledger.inputs import (
     PIPELINE_WORKFLOW,
     RESET_UPDATE,
@@ -44,35 +43,7 @@ from workflows.ledger.inputs import (
 
 router = APIRouter(tags=["ledger.v2"])
 
-_CLIENT = "ledger_temporal_client"
-_LOCK = "ledger_temporal_lock"
 
-
-class TemporalUnavailableError(DomainError):
-    code = "SERVICE_UNAVAILABLE"
-
-
-async def temporal_client(request: Request) -> Client:
-    """Connected on first use and cached on the app: only pipelines need Temporal."""
-    state = request.app.state
-    client: Client | None = getattr(state, _CLIENT, None)
-    if client is not None:
-        return client
-    lock: asyncio.Lock | None = getattr(state, _LOCK, None)
-    if lock is None:
-        lock = asyncio.Lock()
-        setattr(state, _LOCK, lock)
-    async with lock:
-        client = getattr(state, _CLIENT, None)
-        if client is None:
-            settings = state.settings
-            try:
-                client = await connect(settings.effective_temporal_address,
-                                       settings.temporal_namespace)
-            except Exception as exc:  # unreachable server: a clear 503, not a 500
-                raise TemporalUnavailableError(f"Temporal is unreachable: {exc}") from exc
-            setattr(state, _CLIENT, client)
-    return client
 
 
 def _input(request: Request, pipeline: Pipeline) -> PipelineInput:

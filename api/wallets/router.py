@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
+from api.temporal import temporal_client
 from api.wallets import schemas as s
-from api.wallets.temporal import act_on_hold, start_hold_workflow, temporal_client
+from api.wallets.temporal import act_on_hold, start_hold_workflow
 from domain.ledger.service import LedgerService
 from domain.wallets.service import WalletsService
 from storage.ledger.store import PgLedgerStore

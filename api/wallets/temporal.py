@@ -4,7 +4,6 @@ API lost Temporal right after the ledger write) still gets one on its first acti
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from datetime import timedelta
@@ -26,11 +25,11 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.temporal import TemporalUnavailableError, temporal_client
 from domain.errors import DomainError
 from domain.wallets.errors import HoldClosedError
 from domain.wallets.models import Hold
 from workflows import search_attributes, task_queues
-from workflows.client import connect
 from workflows.wallets.inputs import (
     HOLD_WORKFLOW,
     HoldState,
@@ -41,12 +40,7 @@ from workflows.wallets.inputs import (
 
 log = logging.getLogger("ledgerflow.api.wallets")
 
-_CLIENT = "wallets_temporal_client"
-_LOCK = "wallets_temporal_lock"
 
-
-class TemporalUnavailableError(DomainError):
-    code = "SERVICE_UNAVAILABLE"
 
 
 class HoldActionError(DomainError):
@@ -55,29 +49,6 @@ class HoldActionError(DomainError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-async def temporal_client(request: Request) -> Client:
-    """Connected on first use and cached on the app: only holds need Temporal."""
-    state = request.app.state
-    client: Client | None = getattr(state, _CLIENT, None)
-    if client is not None:
-        return client
-    lock: asyncio.Lock | None = getattr(state, _LOCK, None)
-    if lock is None:  # no await since the check above: no other task can race us here
-        lock = asyncio.Lock()
-        setattr(state, _LOCK, lock)
-    async with lock:
-        client = getattr(state, _CLIENT, None)
-        if client is None:
-            settings = state.settings
-            try:
-                client = await connect(settings.effective_temporal_address,
-                                       settings.temporal_namespace)
-            except Exception as exc:  # unreachable server: a clear 503, not a 500
-                raise TemporalUnavailableError(f"Temporal is unreachable: {exc}") from exc
-            setattr(state, _CLIENT, client)
-    return client
 
 
 def _task_queue(request: Request) -> str:

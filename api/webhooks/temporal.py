@@ -13,44 +13,15 @@ from fastapi import Request
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
+from api.temporal import TemporalUnavailableError, temporal_client
 from domain.errors import DomainError
 from domain.webhooks.models import TestDelivery, WebhookConfig
 from workflows import task_queues
-from workflows.client import connect
 from workflows.webhooks.inputs import TEST_WORKFLOW, TestWebhookInput, test_workflow_id
 
 log = logging.getLogger("ledgerflow.api.webhooks")
 
-_CLIENT = "webhooks_temporal_client"
-_LOCK = "webhooks_temporal_lock"
 
-
-class TemporalUnavailableError(DomainError):
-    code = "SERVICE_UNAVAILABLE"
-
-
-async def temporal_client(request: Request) -> Client:
-    """Connected on first use and cached on the app: the webhooks config API works without
-    Temporal, only cancelling retries and test deliveries need it."""
-    state = request.app.state
-    client: Client | None = getattr(state, _CLIENT, None)
-    if client is not None:
-        return client
-    lock: asyncio.Lock | None = getattr(state, _LOCK, None)
-    if lock is None:  # no await since the check above: no other task can race us here
-        lock = asyncio.Lock()
-        setattr(state, _LOCK, lock)
-    async with lock:
-        client = getattr(state, _CLIENT, None)
-        if client is None:
-            settings = state.settings
-            try:
-                client = await connect(settings.effective_temporal_address,
-                                       settings.temporal_namespace)
-            except Exception as exc:  # unreachable server: a clear 503, not a 500
-                raise TemporalUnavailableError(f"Temporal is unreachable: {exc}") from exc
-            setattr(state, _CLIENT, client)
-    return client
 
 
 class TemporalRetryCanceller:

@@ -31,11 +31,11 @@ _PENDING_MARK = f'"id":{PENDING_ID}'
 
 
 def format_time(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    """The Formance time format: UTC (a naive value is taken as UTC), microseconds with trailing
+    zeros trimmed, `Z` suffix. Several calls per write: isoformat is ~3x cheaper than strftime."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    text = value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return (text[:-7] if value.microsecond == 0 else text.rstrip("0")) + "Z"
 
 
 def canonical_json(value: Any) -> str:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
 from domain.errors import ValidationError
+from domain.ledger.hashing import format_time
 
 # --- Resources, operators, fields ----------------------------------------------------------------
 
@@ -231,11 +232,7 @@ def parse_datetime(value: object, *, context: str = "date") -> datetime:
 
 def format_datetime(value: datetime) -> str:
     """The API time format: UTC, microseconds with trailing zeros trimmed, `Z` suffix."""
-    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    return format_time(value)
 
 
 def _describe(value: object) -> str:

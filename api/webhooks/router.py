@@ -6,21 +6,25 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from api.webhooks import cursors
 from api.webhooks.schemas import (
     ConfigChangeSecret,
     ConfigUser,
+    ReplayDeliveriesRequest,
     attempt_json,
     config_json,
     delivery_json,
+    replay_result_json,
     test_attempt_json,
 )
 from api.webhooks.temporal import TemporalRetryCanceller, run_test_delivery
 from domain.errors import NotFoundError, ValidationError
 from domain.webhooks.models import DeliveryFilter, DeliveryStatus
+from domain.webhooks.replays import BulkReplayRequest, WebhookReplays
 from domain.webhooks.service import WebhookConfigs, parse_id
+from storage.webhooks.replays import SqlReplayStore
 from storage.webhooks.store import SqlWebhookStore
 
 router = APIRouter(tags=["webhooks.v1"])
@@ -34,8 +38,15 @@ def _configs(request: Request) -> WebhookConfigs:
     return WebhookConfigs(_store(request), TemporalRetryCanceller(request))
 
 
+def _replays(request: Request) -> WebhookReplays:
+    return WebhookReplays(SqlReplayStore(request.app.state.database),
+                          TemporalRetryCanceller(request))
+
+
 Configs = Annotated[WebhookConfigs, Depends(_configs)]
 Store = Annotated[SqlWebhookStore, Depends(_store)]
+Replays = Annotated[WebhookReplays, Depends(_replays)]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", max_length=255)]
 
 
 @router.get("/configs", operation_id="getManyConfigs")
@@ -125,11 +136,42 @@ async def get_deliveries(
     return {"cursor": body}
 
 
+@router.post("/deliveries/replay", operation_id="replayDeliveries")
+async def replay_deliveries(
+    replays: Replays, key: IdempotencyKey, body: ReplayDeliveriesRequest
+) -> dict[str, Any]:
+    if body.cursor:
+        state = cursors.decode(body.cursor)
+        try:
+            request = BulkReplayRequest.model_validate(state["request"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError("invalid 'cursor'") from exc
+    else:
+        request = BulkReplayRequest(
+            created_from=body.created_from, created_to=body.created_to,
+            statuses=[DeliveryStatus(s) for s in body.statuses], config_ids=body.config_ids,
+            page_size=body.page_size,
+        )
+    result = await replays.replay_many(request, key)
+    next_cursor = None
+    if result.has_more and result.next_after is not None:
+        following = request.model_copy(update={"created_to": result.created_to,
+                                               "after": result.next_after})
+        next_cursor = cursors.encode({"request": following.model_dump(mode="json")})
+    return {"data": replay_result_json(result, next_cursor)}
+
+
 @router.get("/deliveries/{id}", operation_id="getDelivery")
 async def get_delivery(store: Store, id: str) -> dict[str, Any]:
     delivery = await store.get_delivery(parse_id(id, "delivery"))
     if delivery is None:
         raise NotFoundError(f"delivery {id!r} not found")
+    return {"data": delivery_json(delivery, with_payload=True)}
+
+
+@router.post("/deliveries/{id}/replay", operation_id="replayDelivery")
+async def replay_delivery(replays: Replays, key: IdempotencyKey, id: str) -> dict[str, Any]:
+    delivery = await replays.replay(parse_id(id, "delivery"), key)
     return {"data": delivery_json(delivery, with_payload=True)}
 
 
@@ -141,11 +183,12 @@ async def get_delivery_attempts(
     delivery_id = parse_id(id, "delivery")
     if await store.get_delivery(delivery_id) is None:
         raise NotFoundError(f"delivery {id!r} not found")
-    after: int | None = None
+    after: tuple[int, int] | None = None
     if cursor:
         state = cursors.decode(cursor)
         try:
-            after, page_size = int(state["after"]), int(state["pageSize"])
+            after = (int(state.get("generation", 0)), int(state["after"]))
+            page_size = int(state["pageSize"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError("invalid 'cursor' query param") from exc
     rows = await store.list_attempts(delivery_id, after=after, limit=page_size + 1)
@@ -153,5 +196,6 @@ async def get_delivery_attempts(
     body: dict[str, Any] = {"pageSize": page_size, "hasMore": has_more,
                             "data": [attempt_json(a) for a in page]}
     if has_more:
-        body["next"] = cursors.encode({"after": page[-1].attempt_number, "pageSize": page_size})
+        body["next"] = cursors.encode({"generation": page[-1].replay_generation,
+                                       "after": page[-1].attempt_number, "pageSize": page_size})
     return {"cursor": body}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.webhooks.models import Attempt, ConfigInput, Delivery, TestDelivery, WebhookConfig
+from domain.webhooks.replays import BulkReplayResult
 
 
 class ConfigUser(BaseModel):
@@ -25,6 +27,24 @@ class ConfigUser(BaseModel):
 
 class ConfigChangeSecret(BaseModel):
     secret: str | None = None
+
+
+ReplayStatus = Literal["failed", "pending"]
+
+
+def _replay_statuses() -> list[ReplayStatus]:
+    return ["failed", "pending"]
+
+
+class ReplayDeliveriesRequest(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    created_from: datetime = Field(alias="createdAtFrom")
+    created_to: datetime | None = Field(default=None, alias="createdAtTo")
+    statuses: list[ReplayStatus] = Field(default_factory=_replay_statuses)
+    config_ids: list[UUID] = Field(default_factory=list, alias="configIds")
+    cursor: str | None = None
+    page_size: int = Field(default=1000, ge=1, le=1000, alias="pageSize")
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -79,4 +99,12 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
         "statusCode": attempt.status_code, "error": attempt.error,
         "durationMillis": attempt.duration_ms, "responseExcerpt": attempt.response_excerpt,
         "nextRetryAt": rfc3339(attempt.next_retry_at), "createdAt": rfc3339(attempt.created_at),
+    })
+
+
+def replay_result_json(result: BulkReplayResult, next_cursor: str | None) -> dict[str, Any]:
+    return _without_none({
+        "replayed": result.replayed, "expedited": result.expedited, "skipped": result.skipped,
+        "hasMore": result.has_more, "nextCursor": next_cursor,
+        "createdAtTo": rfc3339(result.created_to),
     })

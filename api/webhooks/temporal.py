@@ -1,5 +1,5 @@
-"""The API's Temporal side: a lazily connected client, cancelling retry workflows, running the
-test delivery workflow."""
+"""The API's Temporal side: a lazily connected client, cancelling (and, for replays,
+terminating) retry workflows, running the test delivery workflow."""
 
 from __future__ import annotations
 
@@ -42,6 +42,28 @@ class TemporalRetryCanceller:
                         "attempt instead", len(workflow_ids))
             return
         await asyncio.gather(*(self._cancel_one(client, wid) for wid in workflow_ids))
+
+    async def terminate(self, workflow_ids: Sequence[str]) -> None:
+        """Replays end the retry workflow of the previous generation: terminated, because its
+        cancellation handler would cancel the (now replayed) delivery row. Best effort: the row
+        no longer points to it, and its next attempt finds the delivery settled or sends the
+        same webhook id again (at least once)."""
+        if not workflow_ids:
+            return
+        try:
+            client = await temporal_client(self.request)
+        except TemporalUnavailableError:
+            log.warning("Temporal unreachable; %d replaced retry workflow(s) not terminated",
+                        len(workflow_ids))
+            return
+        await asyncio.gather(*(self._terminate_one(client, wid) for wid in workflow_ids))
+
+    @staticmethod
+    async def _terminate_one(client: Client, workflow_id: str) -> None:
+        try:
+            await client.get_workflow_handle(workflow_id).terminate(reason="delivery replayed")
+        except RPCError as exc:
+            log.debug("retry workflow %s not terminated: %s", workflow_id, exc)
 
     @staticmethod
     async def _cancel_one(client: Client, workflow_id: str) -> None:

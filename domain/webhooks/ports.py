@@ -43,9 +43,10 @@ class WebhookStore(Protocol):
         ...
 
     async def list_attempts(
-        self, delivery_id: UUID, *, after: int | None, limit: int
+        self, delivery_id: UUID, *, after: tuple[int, int] | None, limit: int
     ) -> list[Attempt]:
-        """Oldest first; `after` is the attempt number of the last row of the previous page."""
+        """Oldest first (by replay generation, then attempt number); `after` is the (generation,
+        number) of the last row of the previous page."""
         ...
 
 

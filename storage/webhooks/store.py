@@ -101,13 +101,13 @@ class SqlWebhookStore:
         return [delivery_from_row(r) for r in rows]
 
     async def list_attempts(
-        self, delivery_id: UUID, *, after: int | None, limit: int
+        self, delivery_id: UUID, *, after: tuple[int, int] | None, limit: int
     ) -> list[Attempt]:
         a = webhook_attempts.c
         query = (select(webhook_attempts).where(a.delivery_id == delivery_id)
                  .order_by(a.replay_generation, a.attempt_number).limit(limit))
         if after is not None:
-            query = query.where(a.attempt_number > after)
+            query = query.where(tuple_(a.replay_generation, a.attempt_number) > tuple_(*after))
         async with self.database.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [attempt_from_row(r) for r in rows]

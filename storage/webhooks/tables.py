@@ -1,9 +1,9 @@
-"""Table definitions mirroring migration 0003 (the migration is the source of truth)."""
+"""Table definitions mirroring migrations 0003 and 0006 (the migration is the source of truth)."""
 
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, Table, Text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from storage.metadata import metadata
 
@@ -58,5 +58,15 @@ webhook_attempts = Table(
     Column("duration_ms", BigInteger, nullable=False),
     Column("response_excerpt", Text),
     Column("next_retry_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+webhook_replay_requests = Table(
+    "webhook_replay_requests",
+    metadata,
+    Column("idempotency_key", Text, primary_key=True),
+    Column("operation", Text, nullable=False),
+    Column("request_hash", Text, nullable=False),
+    Column("response", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -29,7 +30,13 @@ from domain.ledger.models import (
     WriteOptions,
     WriteResult,
 )
-from domain.ledger.query import ListQuery, Resource, parse_datetime, parse_list_query
+from domain.ledger.query import (
+    ListQuery,
+    Resource,
+    parse_datetime,
+    parse_expand,
+    parse_list_query,
+)
 from domain.ledger.service import BulkElement, LedgerService
 from storage.ledger.store import PgLedgerStore
 
@@ -61,6 +68,15 @@ async def list_query(request: Request, resource: Resource,
         or params.get("startTime"),
         query=query, expand=params.getlist("expand") or None, options=options,
     )
+
+
+def expand_and_pit(request: Request, resource: Resource
+                   ) -> tuple[tuple[str, ...], datetime | None]:
+    """`expand` and `pit` of a single-resource read."""
+    params = request.query_params
+    expand = parse_expand(resource, params.getlist("expand") or None)
+    pit = parse_datetime(params["pit"], context="pit") if params.get("pit") else None
+    return expand, pit
 
 
 def write_options(request: Request, payload: Any, *, allow_dry_run: bool = True
@@ -170,11 +186,7 @@ async def count_transactions(ledger: str, request: Request) -> Response:
 
 @router.get("/v2/{ledger}/transactions/{id}", operation_id="v2GetTransaction")
 async def get_transaction(ledger: str, id: str, request: Request) -> Response:
-    params = request.query_params
-    from domain.ledger.query import parse_expand
-
-    expand = parse_expand(Resource.TRANSACTIONS, params.getlist("expand") or None)
-    pit = parse_datetime(params["pit"], context="pit") if params.get("pit") else None
+    expand, pit = expand_and_pit(request, Resource.TRANSACTIONS)
     tx = await service(request).get_transaction(ledger, parse_transaction_id(id), expand, pit)
     return json_response({"data": renderer(request).transaction(tx)})
 
@@ -236,11 +248,7 @@ async def count_accounts(ledger: str, request: Request) -> Response:
 
 @router.get("/v2/{ledger}/accounts/{address}", operation_id="v2GetAccount")
 async def get_account(ledger: str, address: str, request: Request) -> Response:
-    from domain.ledger.query import parse_expand
-
-    params = request.query_params
-    expand = parse_expand(Resource.ACCOUNTS, params.getlist("expand") or None)
-    pit = parse_datetime(params["pit"], context="pit") if params.get("pit") else None
+    expand, pit = expand_and_pit(request, Resource.ACCOUNTS)
     account = await service(request).get_account(ledger, address, expand, pit)
     return json_response({"data": renderer(request).account(account)})
 

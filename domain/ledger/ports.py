@@ -60,6 +60,19 @@ class NewTransaction:
     template: str | None = None  # the schema transaction template its script came from
 
 
+@dataclass(slots=True)
+class SubmitOutcome:
+    """What became of one transaction given to `LedgerStore.submit_transactions`: written
+    (`transaction`, `log_id`), refused (`error`), already written under its idempotency key
+    (`existing_log`), or `deferred`: the caller must run it through a LedgerWriter."""
+
+    transaction: Transaction | None = None
+    log_id: int | None = None
+    error: Exception | None = None
+    existing_log: Log | None = None
+    deferred: bool = False
+
+
 class LedgerWriter(Protocol):
     """One unit of work on one ledger: everything it writes commits together (or rolls back for
     dryRun). Reads that lock (balances, transaction) pin it to one database transaction."""
@@ -98,6 +111,14 @@ class LedgerWriter(Protocol):
 
 
 class LedgerStore(Protocol):
+    async def submit_transactions(self, ledger: str, items: list[NewTransaction], *,
+                                  stop_on_failure: bool) -> list[SubmitOutcome]:
+        """Writes new transactions that need no read of the ledger beforehand, in order, with
+        the other transactions arriving meanwhile (one database transaction for all of them).
+        Returns once the outcome of each is durable. Raises TransientWriteError when the batch
+        could not commit (nothing was written)."""
+        ...
+
     def writer(self, ledger: str, *, dry_run: bool = False, atomic: bool = False
                ) -> AbstractAsyncContextManager[LedgerWriter]:
         """A unit of work. `atomic` pins it to one database transaction from the start."""

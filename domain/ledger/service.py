@@ -9,7 +9,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from domain.errors import DomainError, ValidationError
 from domain.ledger import errors as _errors  # issue 5: buckets, schemas, import
@@ -55,6 +55,7 @@ from domain.ledger.ports import (
     LogDraft,
     LogImporter,
     NewTransaction,
+    SubmitOutcome,
 )
 from domain.ledger.postings import BalanceCheck, plan_postings, reverse_postings
 from domain.ledger.query import ListQuery, Page
@@ -77,7 +78,6 @@ from domain.ledger.validation import (
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
 MAX_BULK_ELEMENTS = 100
-BULK_PARALLELISM = 10
 
 
 def utcnow() -> datetime:
@@ -200,6 +200,14 @@ class LedgerService:
     async def execute(self, ledger: str, command: Command, options: WriteOptions) -> WriteResult:
         await self.require_ledger(ledger)
         self._validate(command)
+        if isinstance(command, CreateTransaction) and not options.dry_run:
+            results = await self._submit(ledger, [(command, options)], stop_on_failure=False)
+            if results:
+                outcome = results[0]
+                if outcome.error is not None:
+                    raise outcome.error
+                assert outcome.result is not None
+                return outcome.result
         hint: set[tuple[str, str]] = set()
         return await self._unit_of_work(
             ledger, options, lambda w: self._apply(ledger, w, command, options, hint)
@@ -218,25 +226,71 @@ class LedgerService:
         await self.require_ledger(ledger)
         if atomic:
             return await self._bulk_atomic(ledger, elements, continue_on_failure)
-        if parallel:
-            gate = asyncio.Semaphore(BULK_PARALLELISM)
-
-            async def run(element: BulkElement) -> BulkOutcome:
-                async with gate:
-                    return await self._bulk_one(ledger, element)
-
-            return list(await asyncio.gather(*(run(e) for e in elements)))
+        # Parallel elements are independent: any order is one they could have run in, and the
+        # order of the request is the one a sequential bulk that continues on failure takes.
+        stop_on_failure = not continue_on_failure and not parallel
         outcomes: list[BulkOutcome] = []
         failed = False
-        for element in elements:
-            if failed and not continue_on_failure:
-                outcomes.append(BulkOutcome(element.action, error=DomainError(
+        i = 0
+        while i < len(elements):
+            if failed and stop_on_failure:
+                outcomes.append(BulkOutcome(elements[i].action, error=DomainError(
                     "context canceled: an earlier element failed")))
+                i += 1
                 continue
-            outcome = await self._bulk_one(ledger, element)
+            # The consecutive transactions from here go to the set-based path together.
+            run: list[BulkElement] = []
+            while (i + len(run) < len(elements)
+                   and _submittable(elements[i + len(run)]) and len(run) < MAX_BULK_ELEMENTS):
+                run.append(elements[i + len(run)])
+            done = await self._submit(
+                ledger, [(e.command, e.options) for e in run], stop_on_failure=stop_on_failure)
+            for element, sub in zip(run, done, strict=False):
+                outcomes.append(BulkOutcome(element.action, result=sub.result, error=sub.error))
+                failed = failed or sub.error is not None
+            if done:
+                i += len(done)
+                continue
+            outcome = await self._bulk_one(ledger, elements[i])
             failed = failed or outcome.error is not None
             outcomes.append(outcome)
+            i += 1
         return outcomes
+
+    async def _submit(self, ledger: str, commands: list[tuple[Command, WriteOptions]], *,
+                      stop_on_failure: bool) -> list[_Submitted]:
+        """The set-based write path (LedgerStore.submit_transactions) for new transactions that
+        need no read beforehand: postings, or a script whose sources are all unbounded. Returns
+        the outcomes of a prefix of `commands`, in order; the rest (a command that needs reads,
+        an invalid one, one the storage deferred, and everything after it) is the caller's to
+        run through a LedgerWriter, where every case has its one implementation."""
+        for attempt in range(MAX_ATTEMPTS):
+            news: list[NewTransaction] = []
+            for command, options in commands:
+                if not isinstance(command, CreateTransaction) or options.dry_run:
+                    break
+                try:
+                    self._validate(command)
+                    await self._enforce_schema(ledger, command)
+                    new = await self._new_transaction(ledger, _NO_READS, command, options, set())
+                except (_NeedsReads, DomainError):
+                    break
+                news.append(new)
+            if not news:
+                return []
+            try:
+                outcomes = await self.store.submit_transactions(
+                    ledger, news, stop_on_failure=stop_on_failure)
+            except TransientWriteError:
+                await _backoff(attempt)
+                continue
+            results: list[_Submitted] = []
+            for (_, options), outcome in zip(commands, outcomes, strict=False):
+                if outcome.deferred:
+                    break
+                results.append(_submitted(outcome, options))
+            return results
+        raise WriteContentionError()
 
     async def _bulk_one(self, ledger: str, element: BulkElement) -> BulkOutcome:
         try:
@@ -347,6 +401,14 @@ class LedgerService:
     async def _create_transaction(self, ledger: str, w: LedgerWriter, cmd: CreateTransaction,
                                   options: WriteOptions, hint: set[tuple[str, str]]
                                   ) -> WriteResult:
+        new = await self._new_transaction(ledger, w, cmd, options, hint)
+        tx, log_id = await w.insert_transaction(new)
+        return WriteResult(log_id=log_id, transaction=tx)
+
+    async def _new_transaction(self, ledger: str, w: LedgerWriter, cmd: CreateTransaction,
+                               options: WriteOptions, hint: set[tuple[str, str]]
+                               ) -> NewTransaction:
+        """What storage writes for a create-transaction. `w` answers the script's reads."""
         metadata = dict(cmd.metadata)
         account_metadata = {a: dict(m) for a, m in cmd.account_metadata.items()}
         if cmd.script is not None:
@@ -375,7 +437,7 @@ class LedgerService:
                             reference=cmd.reference or None,
                             template=cmd.script.template if cmd.script is not None else None)
         doc = transaction_json(draft, pending_id=True)
-        new = NewTransaction(
+        return NewTransaction(
             postings=postings, plan=plan_postings(postings, check), metadata=metadata,
             account_metadata=account_metadata, timestamp=timestamp, inserted_at=now,
             reference=draft.reference, template=draft.template,
@@ -387,8 +449,6 @@ class LedgerService:
                               "accountMetadata": account_metadata},
                              [["transactions", "0", "id"]]),
         )
-        tx, log_id = await w.insert_transaction(new)
-        return WriteResult(log_id=log_id, transaction=tx)
 
     async def _revert(self, ledger: str, w: LedgerWriter, cmd: RevertTransaction,
                       options: WriteOptions) -> WriteResult:
@@ -675,6 +735,50 @@ class _ScriptStore:
     async def get_accounts_metadata(self, query: dict[str, set[str]]
                                     ) -> dict[str, dict[str, str]]:
         return await self.w.get_accounts_metadata(query)
+
+
+class _NeedsReads(Exception):
+    """The script reads balances or metadata: not for the set-based path."""
+
+
+class _NoReads:
+    """The LedgerWriter a submitted transaction's script sees: any read sends it back to the
+    per-transaction path, where reads lock what they read."""
+
+    async def get_balances(self, query: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        raise _NeedsReads
+
+    async def get_accounts_metadata(self, query: dict[str, set[str]]
+                                    ) -> dict[str, dict[str, str]]:
+        raise _NeedsReads
+
+
+_NO_READS = cast(LedgerWriter, _NoReads())
+
+
+@dataclass(slots=True)
+class _Submitted:
+    result: WriteResult | None = None
+    error: DomainError | None = None
+
+
+def _submittable(element: BulkElement) -> bool:
+    return isinstance(element.command, CreateTransaction) and not element.options.dry_run
+
+
+def _submitted(outcome: SubmitOutcome, options: WriteOptions) -> _Submitted:
+    if outcome.existing_log is not None:
+        try:
+            return _Submitted(result=_replay(outcome.existing_log, options))
+        except DomainError as exc:
+            return _Submitted(error=exc)
+    if outcome.error is not None:
+        error = outcome.error
+        if not isinstance(error, DomainError):
+            raise error
+        return _Submitted(error=error)
+    assert outcome.transaction is not None and outcome.log_id is not None
+    return _Submitted(result=WriteResult(log_id=outcome.log_id, transaction=outcome.transaction))
 
 
 async def _run_script(cmd: CreateTransaction, w: LedgerWriter, hint: set[tuple[str, str]]

@@ -13,25 +13,41 @@ the batch gets a TransientWriteError and the service retries it (idempotency key
 safe). A batch of one runs in autocommit, exactly the fast path it was before.
 
 The turn is handed to the request's own coroutine (not a closure run by the batch leader), so
-the service code is unchanged: it sees a LedgerWriter whose transaction is already open."""
+the service code is unchanged: it sees a LedgerWriter whose transaction is already open.
+
+Transactions that need no read beforehand do not take turns at all: they are submitted as data
+(`submit`) and the leader writes all that are waiting with the set-based path of
+storage/ledger/batch_write.py, two statements for the whole batch. The same leader runs both
+kinds of batch one after the other, so one ledger never has two write transactions of this
+process in flight."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 import asyncpg
 
 from domain.ledger.errors import TransientWriteError
+from domain.ledger.ports import SubmitOutcome
+from storage.ledger.batch_write import FastGroup
 
 ConnectionFactory = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
+GroupWriter = Callable[[asyncpg.Connection, Sequence[FastGroup]],
+                       Awaitable[list[list[SubmitOutcome]]]]
+
+log = logging.getLogger(__name__)
 
 # Each write of a batch is a savepoint; past 64 subtransactions in one transaction PostgreSQL's
 # per-backend cache overflows and snapshot checks slow down for every session.
 MAX_BATCH = 60
+# Transactions per set-based batch: enough to amortise the statements, small enough that the
+# arrays stay cheap to build and the row locks are held for a few milliseconds.
+MAX_SUBMITTED = 1000
 # A request that holds its turn longer than this (a stuck client-side coroutine) fails the batch
 # rather than stalling every writer of the ledger behind it.
 TURN_TIMEOUT_S = 30.0
@@ -47,12 +63,33 @@ class Turn:
                                             .create_future())
 
 
+@dataclass(eq=False)
+class _Submitted:
+    group: FastGroup
+    outcome: asyncio.Future[list[SubmitOutcome]]
+
+
 class GroupCommitter:
-    def __init__(self, connect: ConnectionFactory, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, connect: ConnectionFactory, write_groups: GroupWriter,
+                 max_batch: int = MAX_BATCH, max_submitted: int = MAX_SUBMITTED) -> None:
         self._connect = connect
+        self._write_groups = write_groups
         self._max_batch = max_batch
+        self._max_submitted = max_submitted
         self._waiting: deque[asyncio.Future[Turn]] = deque()
+        self._submitted: deque[_Submitted] = deque()
         self._leader: asyncio.Task[None] | None = None
+
+    def _ensure_leader(self) -> None:
+        if self._leader is None or self._leader.done():
+            self._leader = asyncio.get_running_loop().create_task(self._lead())
+
+    async def submit(self, group: FastGroup) -> list[SubmitOutcome]:
+        """The outcome of each transaction of the group, once the batch is durable."""
+        entry = _Submitted(group, asyncio.get_running_loop().create_future())
+        self._submitted.append(entry)
+        self._ensure_leader()
+        return await entry.outcome
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[Turn]:
@@ -61,8 +98,7 @@ class GroupCommitter:
         loop = asyncio.get_running_loop()
         ticket: asyncio.Future[Turn] = loop.create_future()
         self._waiting.append(ticket)
-        if self._leader is None or self._leader.done():
-            self._leader = loop.create_task(self._lead())
+        self._ensure_leader()
         turn = await ticket
         try:
             yield turn
@@ -74,7 +110,18 @@ class GroupCommitter:
             await turn.committed
 
     async def _lead(self) -> None:
-        while self._waiting:
+        while self._waiting or self._submitted:
+            if self._submitted:
+                entries: list[_Submitted] = []
+                count = 0
+                while self._submitted and (not entries or count + len(
+                        self._submitted[0].group.items) <= self._max_submitted):
+                    entry = self._submitted.popleft()
+                    if not entry.outcome.done():  # a cancelled request has left
+                        entries.append(entry)
+                        count += len(entry.group.items)
+                if entries:
+                    await self._run_submitted(entries)
             batch: list[asyncio.Future[Turn]] = []
             while self._waiting and len(batch) < self._max_batch:
                 ticket = self._waiting.popleft()
@@ -82,6 +129,46 @@ class GroupCommitter:
                     batch.append(ticket)
             if batch:
                 await self._run_batch(batch)
+
+    async def _run_submitted(self, entries: list[_Submitted]) -> None:
+        try:
+            async with self._connect() as conn:
+                tx = conn.transaction()
+                await tx.start()
+                try:
+                    results = await self._write_groups(conn, [e.group for e in entries])
+                    if any(o.transaction is not None for r in results for o in r):
+                        await tx.commit()
+                    else:
+                        await tx.rollback()
+                except BaseException:
+                    if not conn.is_closed() and conn.is_in_transaction():
+                        await tx.rollback()
+                    raise
+        except (asyncpg.exceptions.DeadlockDetectedError,
+                asyncpg.exceptions.SerializationError) as exc:
+            self._fail(entries, TransientWriteError(f"write batch rolled back: {exc}"))
+        except asyncpg.PostgresError as exc:
+            # A constraint the batch could not foresee (say a reference another process has
+            # just used): nothing was written, each transaction goes the per-transaction way,
+            # whose errors are precise.
+            log.warning("set-based write batch rolled back, deferring its %d groups: %s",
+                        len(entries), exc)
+            for e in entries:
+                if not e.outcome.done():
+                    e.outcome.set_result([SubmitOutcome(deferred=True) for _ in e.group.items])
+        except Exception as exc:
+            self._fail(entries, TransientWriteError(f"write batch failed: {exc}"))
+        else:
+            for e, result in zip(entries, results, strict=True):
+                if not e.outcome.done():
+                    e.outcome.set_result(result)
+
+    @staticmethod
+    def _fail(entries: list[_Submitted], error: Exception) -> None:
+        for e in entries:
+            if not e.outcome.done():
+                e.outcome.set_exception(error)
 
     async def _run_batch(self, batch: list[asyncio.Future[Turn]]) -> None:
         try:

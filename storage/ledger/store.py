@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
 import asyncpg
@@ -33,11 +34,12 @@ from domain.ledger.models import (
     VolumeRow,
     Volumes,
 )
-from domain.ledger.ports import LogDraft
+from domain.ledger.ports import LogDraft, NewTransaction, SubmitOutcome
 from domain.ledger.query import ListQuery, Page, make_page
 from domain.ledger.schemas import LedgerSchema
 from storage.database import Database
 from storage.ledger import filters, schemas_store
+from storage.ledger.batch_write import FastGroup, write_groups
 from storage.ledger.group_commit import GroupCommitter
 from storage.ledger.importer import PgLogImporter
 from storage.ledger.tables import accounts, accounts_volumes, ledgers, logs, moves, transactions
@@ -67,8 +69,13 @@ class PgLedgerStore:
     def _committer(self, ledger: str) -> GroupCommitter:
         committer = self._committers.get(ledger)
         if committer is None:
-            committer = self._committers[ledger] = GroupCommitter(self._connection)
+            committer = self._committers[ledger] = GroupCommitter(
+                self._connection, partial(write_groups, ledger))
         return committer
+
+    async def submit_transactions(self, ledger: str, items: list[NewTransaction], *,
+                                  stop_on_failure: bool) -> list[SubmitOutcome]:
+        return await self._committer(ledger).submit(FastGroup(items, stop_on_failure))
 
     @asynccontextmanager
     async def writer(self, ledger: str, *, dry_run: bool = False, atomic: bool = False

@@ -11,12 +11,28 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_response, install_error_handlers
 from api.health import TemporalProbe, check_health
+from api.ledger.hot_writes import hot_writes, is_hot
 from api.modules import VERSION, Module, modules
 from config.settings import Settings
 from storage.database import Database
+
+
+class GatewayApp(FastAPI):
+    """The FastAPI app, with the ledger's two write routes answered before its middleware stack
+    (api/ledger/hot_writes.py says why and how they stay identical)."""
+
+    hot_writes: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot_writes is not None and is_hot(scope):
+            scope["app"] = self
+            await self.hot_writes(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
@@ -32,7 +48,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         if owns_database:
             await db.dispose()
 
-    app = FastAPI(
+    app = GatewayApp(
         title="Ledgerflow",
         version=VERSION,
         lifespan=lifespan,
@@ -52,6 +68,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         from api.auth import install_auth  # after CORS: preflights never need a token
 
         install_auth(app, [m.name for m in mods])
+    app.hot_writes = hot_writes(
+        app, auth_modules=[m.name for m in mods] if settings.auth_enabled else None)
 
     @app.get("/versions", operation_id="getVersions", tags=["gateway"])
     async def get_versions() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -92,9 +92,25 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "INTERNAL", "internal error")
 
 
+_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+    DomainError: _domain_error,
+    RequestValidationError: _validation_error,
+    StarletteHTTPException: _http_error,
+    json.JSONDecodeError: _json_error,
+    Exception: _unexpected,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(json.JSONDecodeError, _json_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for exc_type, handler in _HANDLERS.items():
+        app.add_exception_handler(exc_type, handler)
+
+
+async def error_response_for(request: Request, exc: Exception) -> JSONResponse:
+    """The answer the app's handlers give for `exc` (the closest class wins, as in Starlette),
+    for code that runs a route outside the framework's stack (api/ledger/hot_writes.py)."""
+    for cls in type(exc).__mro__:
+        handler = _HANDLERS.get(cls)
+        if handler is not None:
+            return await handler(request, exc)
+    return await _unexpected(request, exc)

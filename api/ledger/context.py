@@ -32,14 +32,18 @@ class LedgerRequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        query = scope.get("query_string", b"")
-        version = None
-        if b"schemaVersion" in query:
-            values = parse_qs(query.decode("latin-1")).get("schemaVersion")
-            version = values[0] if values and values[0] else None
-        requested_schema_version.set(version)
+        set_request_context(scope)
         try:
             await self.app(scope, receive, send)
         finally:
             route = scope.get("route")
             REQUESTS[f"{scope['method']} {getattr(route, 'path', scope['path'])}"] += 1
+
+
+def set_request_context(scope: Scope) -> None:
+    query = scope.get("query_string", b"")
+    version = None
+    if b"schemaVersion" in query:
+        values = parse_qs(query.decode("latin-1")).get("schemaVersion")
+        version = values[0] if values and values[0] else None
+    requested_schema_version.set(version)

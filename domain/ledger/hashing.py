@@ -21,7 +21,10 @@ import base64
 import hashlib
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 # Stands for the id of the transaction being written, unknown until the database assigns it.
 # `"id":-1` cannot occur anywhere else in a memento: ids are >= 1, amounts >= 0, and metadata
@@ -30,16 +33,29 @@ PENDING_ID = -1
 _PENDING_MARK = f'"id":{PENDING_ID}'
 
 
+@lru_cache(maxsize=4096)
 def format_time(value: datetime) -> str:
     """The Formance time format: UTC (a naive value is taken as UTC), microseconds with trailing
-    zeros trimmed, `Z` suffix. Several calls per write: isoformat is ~3x cheaper than strftime."""
-    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    text = value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    zeros trimmed, `Z` suffix. Cached: a write formats the same instant (its timestamp, insertion
+    and update dates, log date) about seven times, and isoformat alone costs ~3 us."""
+    tz = value.tzinfo
+    if tz is not None and tz is not UTC:
+        value = value.astimezone(UTC)
+    text = value.isoformat(timespec="microseconds")
+    if tz is not None:
+        text = text[:-6]  # "+00:00"
     return (text[:-7] if value.microsecond == 0 else text.rstrip("0")) + "Z"
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON with sorted keys and UTF-8 kept. orjson produces the same bytes as the
+    stdlib's `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)` (escapes
+    included; tests/unit compares them) in a fifth of the time; the stdlib remains for what
+    orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def transaction_memento(tx: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ account upsert to tell a created row from an existing one, which is the storage'
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable
@@ -258,6 +259,8 @@ class SchemaRegistry:
         self._with_schemas: set[str] = set()
         self._without_until: dict[str, float] = {}
         self._versions: dict[tuple[str, str], LedgerSchema] = {}
+        self._checks: dict[str, asyncio.Future[bool]] = {}
+        self._generation = 0
 
     async def has_schemas(self, ledger: str) -> bool:
         if ledger in self._with_schemas:
@@ -265,12 +268,23 @@ class SchemaRegistry:
         until = self._without_until.get(ledger)
         if until is not None and until > self.clock():
             return False
+        # One query per expiry, not one per write in flight when the answer expires.
+        check = self._checks.get(ledger)
+        if check is None:
+            check = asyncio.ensure_future(self._check(ledger))
+            self._checks[ledger] = check
+            check.add_done_callback(lambda _: self._checks.pop(ledger, None))
+        return await asyncio.shield(check)
+
+    async def _check(self, ledger: str) -> bool:
+        generation = self._generation
         if await self.reader.has_schemas(ledger):
             self._with_schemas.add(ledger)
             self._without_until.pop(ledger, None)
             return True
-        self._without_until[ledger] = self.clock() + self.negative_ttl
-        return False
+        if generation == self._generation:  # no insert meanwhile made the answer stale
+            self._without_until[ledger] = self.clock() + self.negative_ttl
+        return ledger in self._with_schemas
 
     async def get(self, ledger: str, version: str) -> LedgerSchema | None:
         found = self._versions.get((ledger, version))
@@ -281,5 +295,6 @@ class SchemaRegistry:
         return found
 
     def inserted(self, ledger: str) -> None:
+        self._generation += 1
         self._with_schemas.add(ledger)
         self._without_until.pop(ledger, None)

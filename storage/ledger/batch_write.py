@@ -1,22 +1,25 @@
-"""The set-based write path: many new transactions of one ledger in one database transaction
-and two statements, whatever their number.
+"""The set-based write path: many new transactions of one ledger written together, in one
+statement when it can be, whatever their number.
 
 Per-transaction statements cost PostgreSQL a parse-bind-execute, a plan and a trip through the
 executor for each of the seven tables a transaction touches, and each write of a group commit
-also paid a savepoint. Here a batch (concurrent requests and bulk elements alike) is written as:
+also paid a savepoint. Here a batch (concurrent requests and bulk elements alike) is evaluated in
+Python, in arrival order (ids, log hash chain, post-commit volumes), and written by WRITE_SQL:
+volume deltas, the ledger's counters, and every transaction, move, account, log and event with
+`unnest` over arrays. Two ways to run it:
 
-1. LOCK: one statement upserts-and-locks every (account, asset) row the batch touches, in sorted
-   order, then locks the ledger row, and returns their current state.
-2. EVALUATE, in Python, in arrival order: each transaction's balance checks against the running
-   volumes (the rows are locked, so nobody else can change them), its id, log id and log hash.
-   A failing transaction (insufficient funds, a reference already used) is left out; the
-   others are unaffected, exactly as with one statement per transaction.
-3. WRITE: one statement sets the final volumes and the ledger's counters and inserts every
-   transaction, move, account, log and event with `unnest` over arrays.
+- OPTIMISTIC, one autocommit statement, one round trip: this process remembers the ledger head
+  (last ids and hash) it wrote last. The statement itself checks what Python could not see: the
+  head is still the one remembered (no other writer came in between), no touched row has a
+  later effective date than the transaction (back-dating), every source holds the balance its
+  transaction needs. If any check fails, the statement raises and nothing is written.
+- LOCKED, when the head is unknown or an optimistic statement failed: BEGIN; one statement
+  upserts-and-locks the touched (account, asset) rows in sorted order and then the ledger row,
+  returning their state; Python checks balances exactly, leaving out the transactions that fail
+  (insufficient funds, a reference already used) without affecting the others; WRITE_SQL;
+  COMMIT. This is the per-request group commit's semantics, with two statements per batch.
 
-Lock order is the one of the per-transaction path (volume rows sorted, then the ledger row), so
-the two paths can run side by side in several processes.
-
+Lock order is the one of the per-transaction path (volume rows sorted, then the ledger row).
 What this path does not take (a back-dated transaction, which rewrites later moves' effective
 volumes; an idempotency key used twice in one batch) is DEFERRED: the caller runs it through the
 per-transaction path, so every case keeps one implementation of its rules.
@@ -24,8 +27,9 @@ per-transaction path, so every case keeps one implementation of its rules.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +48,7 @@ from storage.ledger.jsonutil import dumps, loads
 from storage.outbox import event_envelope
 
 APP = "ledger"
+log = logging.getLogger(__name__)
 
 LOCK_SQL = """
 WITH vol AS (
@@ -73,25 +78,65 @@ SELECT id, type, data::text, date, hash, idempotency_key, idempotency_hash
 FROM logs WHERE ledger = $1 AND idempotency_key = ANY($2::text[])
 """
 
+# Amounts travel as text: asyncpg's binary numeric encoder costs about a microsecond per
+# element, PostgreSQL's text input a fraction of that. Every check that Python could not make
+# (see the module docstring) raises through ledgerflow_fail, which aborts the whole statement.
 WRITE_SQL = """
-WITH vol AS (
-    UPDATE accounts_volumes v
-    SET input = u.input, output = u.output, last_effective_date = u.led
-    FROM unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::timestamptz[])
-         AS u(address, asset, input, output, led)
-    WHERE v.ledger = $1 AND v.address = u.address AND v.asset = u.asset
+WITH u AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[]::numeric[], $5::text[]::numeric[],
+                         $6::timestamptz[], $7::timestamptz[])
+        AS u(address, asset, d_in, d_out, min_ts, max_ts)
+),
+lk AS (
+    -- index lookups (ScalarArrayOp), locked in (address, asset) order
+    SELECT v.address, v.asset, v.last_effective_date AS led
+    FROM accounts_volumes v
+    WHERE v.ledger = $1 AND v.address = ANY($2::text[])
+      AND (v.address, v.asset) IN (SELECT u.address, u.asset FROM u)
+    ORDER BY v.address, v.asset
+    FOR UPDATE OF v
+),
+vol AS (
+    INSERT INTO accounts_volumes AS v (ledger, address, asset, input, output, last_effective_date)
+    SELECT $1, u.address, u.asset, u.d_in, u.d_out, u.max_ts FROM u
+    WHERE (SELECT count(*) FROM lk) >= 0
+    ORDER BY u.address, u.asset
+    ON CONFLICT (ledger, address, asset) DO UPDATE
+    SET input = v.input + excluded.input, output = v.output + excluded.output,
+        last_effective_date = greatest(v.last_effective_date, excluded.last_effective_date)
+    RETURNING v.address, v.asset, v.input, v.output, v.xmax = 0 AS inserted
+),
+guard AS (
+    SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM lk JOIN u ON u.address = lk.address AND u.asset = lk.asset
+                     WHERE lk.led > u.min_ts)
+        THEN ledgerflow_fail('STALE', 'a transaction is back-dated')
+        WHEN EXISTS (SELECT 1 FROM vol WHERE NOT vol.inserted AND NOT EXISTS (
+                     SELECT 1 FROM lk WHERE lk.address = vol.address AND lk.asset = vol.asset))
+        THEN ledgerflow_fail('STALE', 'a volume row appeared meanwhile')
+        ELSE coalesce((
+            SELECT bool_and(CASE
+                WHEN (vol.input - vol.output) - c.after < c.required
+                THEN ledgerflow_fail('INSUFFICIENT_FUND', vol.address)
+                ELSE true END)
+            FROM unnest($8::text[], $9::text[], $10::text[]::numeric[], $11::text[]::numeric[])
+                 AS c(address, asset, after, required)
+            JOIN vol ON vol.address = c.address AND vol.asset = c.asset), true)
+        END AS ok
 ),
 l AS (
-    UPDATE ledgers SET last_transaction_id = $7, last_log_id = $8, last_log_hash = $9
-    WHERE name = $1
+    UPDATE ledgers SET last_transaction_id = $12, last_log_id = $13, last_log_hash = $14
+    WHERE name = $1 AND deleted_at IS NULL AND last_transaction_id = $15
+      AND last_log_id = $16 AND (SELECT ok FROM guard)
+    RETURNING 1
 ),
 tx AS (
     INSERT INTO transactions (ledger, id, "timestamp", inserted_at, updated_at, reference,
                               postings, metadata, sources, destinations, template)
     SELECT $1, t.id, t.ts, t.ins, t.ins, t.ref, t.postings::jsonb, t.metadata::jsonb,
            string_to_array(t.sources, ' '), string_to_array(t.destinations, ' '), t.template
-    FROM unnest($10::bigint[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::text[],
-                $15::text[], $16::text[], $17::text[], $18::text[])
+    FROM unnest($17::bigint[], $18::timestamptz[], $19::timestamptz[], $20::text[], $21::text[],
+                $22::text[], $23::text[], $24::text[], $25::text[])
          AS t(id, ts, ins, ref, postings, metadata, sources, destinations, template)
 ),
 mv AS (
@@ -100,10 +145,14 @@ mv AS (
                        post_commit_volumes_input, post_commit_volumes_output,
                        post_commit_effective_volumes_input, post_commit_effective_volumes_output)
     SELECT $1, m.tx_id, m.address, string_to_array(m.address, ':'), m.asset, m.amount,
-           m.is_source, m.ins, m.eff, m.pin, m.pout, m.pin, m.pout
-    FROM unnest($19::bigint[], $20::text[], $21::text[], $22::numeric[], $23::bool[],
-                $24::timestamptz[], $25::timestamptz[], $26::numeric[], $27::numeric[])
-         WITH ORDINALITY AS m(tx_id, address, asset, amount, is_source, ins, eff, pin, pout, ord)
+           m.is_source, m.ins, m.eff, vol.input - m.later_in, vol.output - m.later_out,
+           vol.input - m.later_in, vol.output - m.later_out
+    FROM unnest($26::bigint[], $27::text[], $28::text[], $29::text[]::numeric[], $30::bool[],
+                $31::timestamptz[], $32::timestamptz[], $33::text[]::numeric[],
+                $34::text[]::numeric[])
+         WITH ORDINALITY AS m(tx_id, address, asset, amount, is_source, ins, eff, later_in,
+                              later_out, ord)
+    JOIN vol ON vol.address = m.address AND vol.asset = m.asset
     ORDER BY m.ord
 ),
 acc AS (
@@ -111,8 +160,8 @@ acc AS (
                                insertion_date, updated_at)
     SELECT $1, u.address, string_to_array(u.address, ':'), u.metadata::jsonb, u.first_usage,
            u.ins, u.upd
-    FROM unnest($28::text[], $29::text[], $30::timestamptz[], $31::timestamptz[],
-                $32::timestamptz[]) AS u(address, metadata, first_usage, ins, upd)
+    FROM unnest($35::text[], $36::text[], $37::timestamptz[], $38::timestamptz[],
+                $39::timestamptz[]) AS u(address, metadata, first_usage, ins, upd)
     ORDER BY u.address
     ON CONFLICT (ledger, address) DO UPDATE
     SET first_usage = least(a.first_usage, excluded.first_usage),
@@ -122,22 +171,28 @@ acc AS (
     WHERE a.first_usage > excluded.first_usage OR excluded.metadata <> '{}'::jsonb
 ),
 gone AS (
-    -- rows the LOCK step created for transactions that were then refused
+    -- rows the LOCK statement created for transactions that were then refused
     DELETE FROM accounts_volumes v
-    USING unnest($42::text[], $43::text[]) AS d(address, asset)
-    WHERE v.ledger = $1 AND v.address = d.address AND v.asset = d.asset
+    WHERE v.ledger = $1 AND v.address = ANY($40::text[])
+      AND (v.address, v.asset) IN (SELECT * FROM unnest($40::text[], $41::text[]))
       AND v.last_effective_date IS NULL AND v.input = 0 AND v.output = 0
 ),
 lg AS (
     INSERT INTO logs (ledger, id, type, data, date, hash, idempotency_key, idempotency_hash)
     SELECT $1, g.id, g.type, g.data::jsonb, g.date, g.hash, g.key, g.key_hash
-    FROM unnest($33::bigint[], $34::text[], $35::text[], $36::timestamptz[], $37::bytea[],
-                $38::text[], $39::text[]) AS g(id, type, data, date, hash, key, key_hash)
+    FROM unnest($42::bigint[], $43::text[], $44::text[], $45::timestamptz[], $46::bytea[],
+                $47::text[], $48::text[]) AS g(id, type, data, date, hash, key, key_hash)
+),
+ev AS (
+    INSERT INTO events_outbox (app, type, envelope)
+    SELECT 'ledger', e.type, e.envelope::jsonb
+    FROM unnest($49::text[], $50::text[]) WITH ORDINALITY AS e(type, envelope, ord)
+    ORDER BY e.ord
 )
-INSERT INTO events_outbox (app, type, envelope)
-SELECT 'ledger', e.type, e.envelope::jsonb
-FROM unnest($40::text[], $41::text[]) WITH ORDINALITY AS e(type, envelope, ord)
-ORDER BY e.ord
+SELECT vol.address, vol.asset, vol.input, vol.output,
+       CASE WHEN EXISTS (SELECT 1 FROM l) THEN true
+            ELSE ledgerflow_fail('STALE', 'the ledger head moved') END AS ok
+FROM vol
 """
 
 
@@ -152,41 +207,69 @@ class FastGroup:
 
 
 @dataclass(slots=True)
+class LedgerHead:
+    tx_id: int
+    log_id: int
+    hash: bytes | None
+
+
+@dataclass(slots=True)
 class _Row:
     input: int
     output: int
     last_effective_date: datetime | None
 
 
-def _set_path(doc: Any, path: Sequence[str], value: Any) -> None:
-    for key in path[:-1]:
-        doc = doc[int(key)] if isinstance(doc, list) else doc[key]
-    doc[path[-1]] = value
+@dataclass(slots=True)
+class _Pair:
+    """One (account, asset) in a batch: its total change and the running sums, from which
+    every move's and every transaction's post-commit volumes follow once the final row is
+    known (final minus what came after)."""
+
+    d_in: int = 0
+    d_out: int = 0
+    min_ts: datetime | None = None
+    max_ts: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Accepted:
+    outcome: SubmitOutcome
+    # (address, asset, running input, running output) right after this transaction
+    after: list[tuple[str, str, int, int]] = field(default_factory=list)
+
+
+def _with_id(text: str, tx_id: int) -> str:
+    """The JSON text of a log, memento or event with the transaction's id in place of the
+    pending one (hashing.PENDING_ID, which occurs exactly once). The drafts themselves are left
+    as they are: a batch that the database refuses is evaluated again."""
+    prefix, suffix = split_pending_id(text)
+    return f"{prefix}{tx_id}{suffix}"
 
 
 class _Batch:
-    """Step 2 (evaluate) and the arrays of step 3 (write)."""
+    """Evaluation (module docstring) and the arrays of WRITE_SQL. `rows` is the locked state
+    in LOCKED mode; None in OPTIMISTIC mode, where balance checks go to the statement."""
 
-    def __init__(self, ledger: str, rows: dict[tuple[str, str], _Row], tx_id: int,
-                 log_id: int, last_hash: bytes | None, used_refs: set[str],
-                 known_logs: dict[str, Log]) -> None:
+    def __init__(self, ledger: str, head: LedgerHead, rows: dict[tuple[str, str], _Row] | None,
+                 used_refs: set[str], known_logs: dict[str, Log]) -> None:
         self.ledger = ledger
+        self.start = LedgerHead(head.tx_id, head.log_id, head.hash)
+        self.head = head
         self.rows = rows
-        self.tx_id, self.log_id, self.hash = tx_id, log_id, last_hash
         self.used_refs = used_refs
         self.known_logs = known_logs
         self.keys_seen: set[str] = set()
-        self.touched: set[tuple[str, str]] = set()
+        self.pairs: dict[tuple[str, str], _Pair] = {}
+        self.accepted: list[_Accepted] = []
+        self.checks: list[tuple[str, str, int, int, int]] = []  # addr, asset, in, out, required
         self.tx_cols: list[list[Any]] = [[] for _ in range(9)]
         self.move_cols: list[list[Any]] = [[] for _ in range(9)]
+        self.move_running: list[tuple[str, str, int, int]] = []
         self.log_cols: list[list[Any]] = [[] for _ in range(7)]
         self.event_cols: list[list[Any]] = [[], []]
         # address -> [metadata (merged in order), first usage, inserted at, updated at]
         self.accounts: dict[str, list[Any]] = {}
-
-    @property
-    def written(self) -> int:
-        return len(self.tx_cols[0])
 
     def evaluate(self, group: FastGroup) -> list[SubmitOutcome]:
         outcomes: list[SubmitOutcome] = []
@@ -215,58 +298,69 @@ class _Batch:
         if new.reference is not None and new.reference in self.used_refs:
             return SubmitOutcome(error=ReferenceConflictError(new.reference))
         rows = self.rows
-        for change in new.plan.changes:
-            row = rows[(change.address, change.asset)]
-            if row.last_effective_date is not None and row.last_effective_date > new.timestamp:
-                return SubmitOutcome(deferred=True)
-            if change.required_balance is not None:
-                balance = row.input - row.output
-                if balance < change.required_balance:
-                    return SubmitOutcome(error=InsufficientFundError(
-                        f"insufficient funds: account {change.address} has a balance of "
-                        f"{balance} {change.asset}, the transaction needs "
-                        f"{change.required_balance}"))
+        if rows is not None:
+            for change in new.plan.changes:
+                row = rows[(change.address, change.asset)]
+                if (row.last_effective_date is not None
+                        and row.last_effective_date > new.timestamp):
+                    return SubmitOutcome(deferred=True)
+                if change.required_balance is not None:
+                    balance = row.input - row.output
+                    if balance < change.required_balance:
+                        return SubmitOutcome(error=InsufficientFundError(
+                            f"insufficient funds: account {change.address} has a balance of "
+                            f"{balance} {change.asset}, the transaction needs "
+                            f"{change.required_balance}"))
         # Accepted: apply it.
         if key is not None:
             self.keys_seen.add(key)
         if new.reference is not None:
             self.used_refs.add(new.reference)
-        pcv: AggregatedVolumes = {}
+        accepted = _Accepted(SubmitOutcome())
         for change in new.plan.changes:
-            pair = (change.address, change.asset)
-            row = rows[pair]
-            row.input += change.input
-            row.output += change.output
-            row.last_effective_date = new.timestamp
-            self.touched.add(pair)
-            pcv.setdefault(change.address, {})[change.asset] = Volumes(row.input, row.output)
-        self.tx_id += 1
-        self.log_id += 1
-        tx_id = self.tx_id
-        self._record(new, tx_id)
-        tx = Transaction(
-            id=tx_id, postings=new.postings, metadata=new.metadata, timestamp=new.timestamp,
-            inserted_at=new.inserted_at, updated_at=new.inserted_at, reference=new.reference,
-            template=new.template, post_commit_volumes=pcv, post_commit_effective_volumes=pcv,
+            pair_key = (change.address, change.asset)
+            pair = self.pairs.get(pair_key)
+            if pair is None:
+                pair = self.pairs[pair_key] = _Pair()
+            if change.required_balance is not None and rows is None:
+                self.checks.append((change.address, change.asset, pair.d_in, pair.d_out,
+                                    change.required_balance))
+            pair.d_in += change.input
+            pair.d_out += change.output
+            if pair.min_ts is None or new.timestamp < pair.min_ts:
+                pair.min_ts = new.timestamp
+            if pair.max_ts is None or new.timestamp > pair.max_ts:
+                pair.max_ts = new.timestamp
+            accepted.after.append((change.address, change.asset, pair.d_in, pair.d_out))
+            if rows is not None:
+                row = rows[pair_key]
+                row.input += change.input
+                row.output += change.output
+                row.last_effective_date = new.timestamp
+        self.head.tx_id += 1
+        self.head.log_id += 1
+        self._record(new, self.head.tx_id)
+        accepted.outcome.transaction = Transaction(
+            id=self.head.tx_id, postings=new.postings, metadata=new.metadata,
+            timestamp=new.timestamp, inserted_at=new.inserted_at, updated_at=new.inserted_at,
+            reference=new.reference, template=new.template,
         )
-        return SubmitOutcome(transaction=tx, log_id=self.log_id)
+        accepted.outcome.log_id = self.head.log_id
+        self.accepted.append(accepted)
+        return accepted.outcome
 
     def _record(self, new: NewTransaction, tx_id: int) -> None:
-        log = new.log
-        memento = log_memento(log.type, log.data, format_time(log.date), log.idempotency_key)
-        prefix, suffix = split_pending_id(memento)
-        self.hash = chain_hash(self.hash, f"{prefix}{tx_id}{suffix}")
-        for path in log.pending_paths:
-            _set_path(log.data, path, tx_id)
-        for path in new.event.pending_paths:
-            _set_path(new.event.payload, path, tx_id)
+        log_draft = new.log
+        memento = log_memento(log_draft.type, log_draft.data, format_time(log_draft.date),
+                              log_draft.idempotency_key)
+        self.head.hash = chain_hash(self.head.hash, _with_id(memento, tx_id))
 
         t = self.tx_cols
         t[0].append(tx_id)
         t[1].append(new.timestamp)
         t[2].append(new.inserted_at)
         t[3].append(new.reference)
-        t[4].append(dumps(log.data["transaction"]["postings"]))
+        t[4].append(dumps(log_draft.data["transaction"]["postings"]))
         t[5].append(dumps(new.metadata))
         t[6].append(" ".join(sorted({p.source for p in new.postings})))
         t[7].append(" ".join(sorted({p.destination for p in new.postings})))
@@ -274,16 +368,17 @@ class _Batch:
 
         m = self.move_cols
         for move in new.plan.moves:
-            row = self.rows[(move.address, move.asset)]
+            pair = self.pairs[(move.address, move.asset)]
             m[0].append(tx_id)
             m[1].append(move.address)
             m[2].append(move.asset)
-            m[3].append(move.amount)
+            m[3].append(str(move.amount))
             m[4].append(move.is_source)
             m[5].append(new.inserted_at)
             m[6].append(new.timestamp)
-            m[7].append(row.input - move.later_input)
-            m[8].append(row.output - move.later_output)
+            # running sums after this transaction, minus this transaction's later moves
+            self.move_running.append((move.address, move.asset, pair.d_in - move.later_input,
+                                      pair.d_out - move.later_output))
 
         for address in {m.address for m in new.plan.moves} | set(new.account_metadata):
             md = new.account_metadata.get(address)
@@ -298,70 +393,151 @@ class _Batch:
             entry[1] = min(entry[1], new.timestamp)
 
         g = self.log_cols
-        g[0].append(self.log_id)
-        g[1].append(str(log.type))
-        g[2].append(dumps(log.data))
-        g[3].append(log.date)
-        g[4].append(self.hash)
-        g[5].append(log.idempotency_key)
-        g[6].append(log.idempotency_hash)
+        g[0].append(self.head.log_id)
+        g[1].append(str(log_draft.type))
+        g[2].append(_with_id(dumps(log_draft.data), tx_id))
+        g[3].append(log_draft.date)
+        g[4].append(self.head.hash)
+        g[5].append(log_draft.idempotency_key)
+        g[6].append(log_draft.idempotency_hash)
 
         envelope = event_envelope(APP, new.event.type, new.event.payload, ledger=self.ledger,
-                                  date=log.date)
+                                  date=log_draft.date)
         self.event_cols[0].append(new.event.type)
-        self.event_cols[1].append(dumps(envelope))
+        self.event_cols[1].append(_with_id(dumps(envelope), tx_id))
 
     def write_args(self) -> list[Any]:
-        pairs = sorted(self.touched)
-        unused = sorted(p for p, r in self.rows.items()
-                        if p not in self.touched and r.last_effective_date is None)
-        vols = [self.rows[p] for p in pairs]
+        keys = sorted(self.pairs)
+        pairs = [self.pairs[k] for k in keys]
+        total = self.pairs
         addresses = sorted(self.accounts)
         accounts = [self.accounts[a] for a in addresses]
+        unused = sorted(p for p, r in (self.rows or {}).items()
+                        if p not in total and r.last_effective_date is None)
+        # What each check's row and each move's row gain after them, to the end of the batch.
+        checks = [(a, s, total[(a, s)].d_in - i - (total[(a, s)].d_out - o), req)
+                  for a, s, i, o, req in self.checks]
+        later = [(total[(a, s)].d_in - i, total[(a, s)].d_out - o)
+                 for a, s, i, o in self.move_running]
         return [
             self.ledger,
-            [p[0] for p in pairs], [p[1] for p in pairs],
-            [r.input for r in vols], [r.output for r in vols],
-            [r.last_effective_date for r in vols],
-            self.tx_id, self.log_id, self.hash,
+            [k[0] for k in keys], [k[1] for k in keys],
+            [str(p.d_in) for p in pairs], [str(p.d_out) for p in pairs],
+            [p.min_ts for p in pairs], [p.max_ts for p in pairs],
+            [c[0] for c in checks], [c[1] for c in checks], [str(c[2]) for c in checks],
+            [str(c[3]) for c in checks],
+            self.head.tx_id, self.head.log_id, self.head.hash,
+            self.start.tx_id, self.start.log_id,
             *self.tx_cols,
-            *self.move_cols,
+            *self.move_cols[:7], [str(x[0]) for x in later], [str(x[1]) for x in later],
             addresses, [dumps(a[0]) for a in accounts], [a[1] for a in accounts],
             [a[2] for a in accounts], [a[3] for a in accounts],
+            [p[0] for p in unused], [p[1] for p in unused],
             *self.log_cols,
             *self.event_cols,
-            [p[0] for p in unused], [p[1] for p in unused],
         ]
 
+    def finish(self, finals: list[asyncpg.Record]) -> None:
+        """Post-commit volumes of each accepted transaction, from the rows' final values."""
+        final = {(r["address"], r["asset"]): (int(r["input"]), int(r["output"])) for r in finals}
+        total = self.pairs
+        for accepted in self.accepted:
+            pcv: AggregatedVolumes = {}
+            for address, asset, i, o in accepted.after:
+                pair = total[(address, asset)]
+                fin_in, fin_out = final[(address, asset)]
+                pcv.setdefault(address, {})[asset] = Volumes(fin_in - (pair.d_in - i),
+                                                             fin_out - (pair.d_out - o))
+            tx = accepted.outcome.transaction
+            assert tx is not None
+            tx.post_commit_volumes = pcv
+            tx.post_commit_effective_volumes = pcv
 
-async def write_groups(ledger: str, conn: asyncpg.Connection, groups: Sequence[FastGroup]
-                       ) -> list[list[SubmitOutcome]]:
-    """Steps 1-3 on `conn`, inside the caller's open transaction (the caller commits, and
-    answers nobody before the COMMIT succeeds). Database errors propagate."""
-    pairs = sorted({(c.address, c.asset) for g in groups for n in g.items
-                    for c in n.plan.changes})
-    records = await conn.fetch(LOCK_SQL, ledger, [p[0] for p in pairs], [p[1] for p in pairs])
-    head = records[0] if records else None
-    if head is None or head["last_transaction_id"] is None:
-        missing = SubmitOutcome(error=LedgerNotFoundError(ledger))
-        return [[missing for _ in g.items] for g in groups]
-    rows = {(r["address"], r["asset"]): _Row(int(r["input"]), int(r["output"]),
-                                             r["last_effective_date"]) for r in records}
-    refs = [n.reference for g in groups for n in g.items if n.reference is not None]
-    used = ({r["reference"] for r in await conn.fetch(USED_REFERENCES_SQL, ledger, refs)}
-            if refs else set())
-    keys = [n.log.idempotency_key for g in groups for n in g.items
-            if n.log.idempotency_key is not None]
-    known: dict[str, Log] = {}
-    if keys:
-        for r in await conn.fetch(KNOWN_KEYS_SQL, ledger, keys):
-            known[r["idempotency_key"]] = Log(
-                id=r["id"], type=r["type"], data=loads(r["data"]), date=r["date"],
-                hash=r["hash"], idempotency_key=r["idempotency_key"],
-                idempotency_hash=r["idempotency_hash"])
-    batch = _Batch(ledger, rows, head["last_transaction_id"], head["last_log_id"],
-                   head["last_log_hash"], used, known)
-    outcomes = [batch.evaluate(g) for g in groups]
-    if batch.written:
-        await conn.execute(WRITE_SQL, *batch.write_args())
-    return outcomes
+
+class BatchWriter:
+    """Writes batches of one ledger (module docstring), remembering the ledger head between
+    them. One writer per ledger per process, used by one batch at a time."""
+
+    def __init__(self, ledger: str) -> None:
+        self.ledger = ledger
+        self.head: LedgerHead | None = None
+
+    def forget_head(self) -> None:
+        """Another write path of this process wrote to the ledger."""
+        self.head = None
+
+    async def write(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
+                    ) -> list[list[SubmitOutcome]]:
+        """Returns once written and durable (or raises: nothing was written)."""
+        head = self.head
+        optimistic = head is not None and not any(
+            n.log.idempotency_key is not None for g in groups for n in g.items)
+        if optimistic:
+            assert head is not None
+            batch = _Batch(self.ledger, LedgerHead(head.tx_id, head.log_id, head.hash), None,
+                           set(), {})
+            outcomes = [batch.evaluate(g) for g in groups]
+            clean = all(o.error is None and not o.deferred for r in outcomes for o in r)
+            if clean and batch.accepted:
+                self.head = None  # unknown until the statement says
+                try:
+                    finals = await conn.fetch(WRITE_SQL, *batch.write_args())
+                except asyncpg.PostgresError as exc:
+                    if not getattr(exc, "sqlstate", "").startswith(("LF", "23", "40")):
+                        raise
+                    # Another writer, a back-dated row, a failing balance, a reference in
+                    # use: the locked way sorts out which transaction gets what.
+                    log.debug("optimistic batch refused (%s), locking", exc)
+                else:
+                    batch.finish(finals)
+                    self.head = batch.head
+                    return outcomes
+        self.head = None
+        try:
+            async with conn.transaction():
+                outcomes, batch = await self._locked(conn, groups)
+        except _Refused as refused:
+            return refused.outcomes
+        self.head = batch.head
+        return outcomes
+
+    async def _locked(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
+                      ) -> tuple[list[list[SubmitOutcome]], _Batch]:
+        ledger = self.ledger
+        pairs = sorted({(c.address, c.asset) for g in groups for n in g.items
+                        for c in n.plan.changes})
+        records = await conn.fetch(LOCK_SQL, ledger, [p[0] for p in pairs],
+                                   [p[1] for p in pairs])
+        head = records[0] if records else None
+        if head is None or head["last_transaction_id"] is None:
+            missing = SubmitOutcome(error=LedgerNotFoundError(ledger))
+            raise _Refused([[missing for _ in g.items] for g in groups])
+        rows = {(r["address"], r["asset"]): _Row(int(r["input"]), int(r["output"]),
+                                                 r["last_effective_date"]) for r in records}
+        refs = [n.reference for g in groups for n in g.items if n.reference is not None]
+        used = ({r["reference"] for r in await conn.fetch(USED_REFERENCES_SQL, ledger, refs)}
+                if refs else set())
+        keys = [n.log.idempotency_key for g in groups for n in g.items
+                if n.log.idempotency_key is not None]
+        known: dict[str, Log] = {}
+        if keys:
+            for r in await conn.fetch(KNOWN_KEYS_SQL, ledger, keys):
+                known[r["idempotency_key"]] = Log(
+                    id=r["id"], type=r["type"], data=loads(r["data"]), date=r["date"],
+                    hash=r["hash"], idempotency_key=r["idempotency_key"],
+                    idempotency_hash=r["idempotency_hash"])
+        batch = _Batch(ledger, LedgerHead(head["last_transaction_id"], head["last_log_id"],
+                                          head["last_log_hash"]), rows, used, known)
+        outcomes = [batch.evaluate(g) for g in groups]
+        if not batch.accepted:
+            raise _Refused(outcomes)
+        batch.finish(await conn.fetch(WRITE_SQL, *batch.write_args()))
+        return outcomes, batch
+
+
+class _Refused(Exception):
+    """Nothing to write: roll back (the LOCK statement's row upserts included)."""
+
+    def __init__(self, outcomes: list[list[SubmitOutcome]]) -> None:
+        super().__init__("nothing to write")
+        self.outcomes = outcomes

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -34,11 +34,9 @@ import asyncpg
 
 from domain.ledger.errors import TransientWriteError
 from domain.ledger.ports import SubmitOutcome
-from storage.ledger.batch_write import FastGroup
+from storage.ledger.batch_write import BatchWriter, FastGroup
 
 ConnectionFactory = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
-GroupWriter = Callable[[asyncpg.Connection, Sequence[FastGroup]],
-                       Awaitable[list[list[SubmitOutcome]]]]
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +68,10 @@ class _Submitted:
 
 
 class GroupCommitter:
-    def __init__(self, connect: ConnectionFactory, write_groups: GroupWriter,
+    def __init__(self, connect: ConnectionFactory, batches: BatchWriter,
                  max_batch: int = MAX_BATCH, max_submitted: int = MAX_SUBMITTED) -> None:
         self._connect = connect
-        self._write_groups = write_groups
+        self._batches = batches
         self._max_batch = max_batch
         self._max_submitted = max_submitted
         self._waiting: deque[asyncio.Future[Turn]] = deque()
@@ -128,23 +126,13 @@ class GroupCommitter:
                 if not ticket.done():  # a request cancelled while waiting has left
                     batch.append(ticket)
             if batch:
+                self._batches.forget_head()  # these writes move the ledger head
                 await self._run_batch(batch)
 
     async def _run_submitted(self, entries: list[_Submitted]) -> None:
         try:
             async with self._connect() as conn:
-                tx = conn.transaction()
-                await tx.start()
-                try:
-                    results = await self._write_groups(conn, [e.group for e in entries])
-                    if any(o.transaction is not None for r in results for o in r):
-                        await tx.commit()
-                    else:
-                        await tx.rollback()
-                except BaseException:
-                    if not conn.is_closed() and conn.is_in_transaction():
-                        await tx.rollback()
-                    raise
+                results = await self._batches.write(conn, [e.group for e in entries])
         except (asyncpg.exceptions.DeadlockDetectedError,
                 asyncpg.exceptions.SerializationError) as exc:
             self._fail(entries, TransientWriteError(f"write batch rolled back: {exc}"))

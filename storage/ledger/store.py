@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from functools import partial
 from typing import Any, cast
 
 import asyncpg
@@ -39,7 +38,7 @@ from domain.ledger.query import ListQuery, Page, make_page
 from domain.ledger.schemas import LedgerSchema
 from storage.database import Database
 from storage.ledger import filters, schemas_store
-from storage.ledger.batch_write import FastGroup, write_groups
+from storage.ledger.batch_write import BatchWriter, FastGroup
 from storage.ledger.group_commit import GroupCommitter
 from storage.ledger.importer import PgLogImporter
 from storage.ledger.tables import accounts, accounts_volumes, ledgers, logs, moves, transactions
@@ -70,7 +69,7 @@ class PgLedgerStore:
         committer = self._committers.get(ledger)
         if committer is None:
             committer = self._committers[ledger] = GroupCommitter(
-                self._connection, partial(write_groups, ledger))
+                self._connection, BatchWriter(ledger))
         return committer
 
     async def submit_transactions(self, ledger: str, items: list[NewTransaction], *,

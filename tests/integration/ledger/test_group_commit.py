@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 import asyncpg
 import pytest
 
 from domain.ledger.errors import TransientWriteError
 from storage.database import Database
-from storage.ledger.batch_write import write_groups
+from storage.ledger.batch_write import BatchWriter
 from storage.ledger.group_commit import GroupCommitter
 
 
@@ -24,7 +23,7 @@ def committer_for(database: Database) -> GroupCommitter:
             raw = await sa_conn.get_raw_connection()
             yield raw.driver_connection  # type: ignore[misc]
 
-    return GroupCommitter(connect, partial(write_groups, "probe"))
+    return GroupCommitter(connect, BatchWriter("probe"))
 
 
 async def _setup(database: Database) -> None:

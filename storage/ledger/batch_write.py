@@ -28,6 +28,7 @@ per-transaction path, so every case keeps one implementation of its rules.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -461,6 +462,8 @@ class BatchWriter:
     def __init__(self, ledger: str) -> None:
         self.ledger = ledger
         self.head: LedgerHead | None = None
+        # batches written in one statement / written locked / optimistic statements refused
+        self.counts: Counter[str] = Counter()
 
     def forget_head(self) -> None:
         """Another write path of this process wrote to the ledger."""
@@ -488,9 +491,11 @@ class BatchWriter:
                     # Another writer, a back-dated row, a failing balance, a reference in
                     # use: the locked way sorts out which transaction gets what.
                     log.debug("optimistic batch refused (%s), locking", exc)
+                    self.counts["refused"] += 1
                 else:
                     batch.finish(finals)
                     self.head = batch.head
+                    self.counts["optimistic"] += 1
                     return outcomes
         self.head = None
         try:
@@ -499,6 +504,7 @@ class BatchWriter:
         except _Refused as refused:
             return refused.outcomes
         self.head = batch.head
+        self.counts["locked"] += 1
         return outcomes
 
     async def _locked(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]

@@ -71,7 +71,7 @@ class GroupCommitter:
     def __init__(self, connect: ConnectionFactory, batches: BatchWriter,
                  max_batch: int = MAX_BATCH, max_submitted: int = MAX_SUBMITTED) -> None:
         self._connect = connect
-        self._batches = batches
+        self.batches = batches
         self._max_batch = max_batch
         self._max_submitted = max_submitted
         self._waiting: deque[asyncio.Future[Turn]] = deque()
@@ -126,13 +126,13 @@ class GroupCommitter:
                 if not ticket.done():  # a request cancelled while waiting has left
                     batch.append(ticket)
             if batch:
-                self._batches.forget_head()  # these writes move the ledger head
+                self.batches.forget_head()  # these writes move the ledger head
                 await self._run_batch(batch)
 
     async def _run_submitted(self, entries: list[_Submitted]) -> None:
         try:
             async with self._connect() as conn:
-                results = await self._batches.write(conn, [e.group for e in entries])
+                results = await self.batches.write(conn, [e.group for e in entries])
         except (asyncpg.exceptions.DeadlockDetectedError,
                 asyncpg.exceptions.SerializationError) as exc:
             self._fail(entries, TransientWriteError(f"write batch rolled back: {exc}"))

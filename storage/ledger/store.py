@@ -72,6 +72,11 @@ class PgLedgerStore:
                 self._connection, BatchWriter(ledger))
         return committer
 
+    def batch_counts(self, ledger: str) -> dict[str, int]:
+        """How this process's batches of `ledger` were written (storage/ledger/batch_write.py):
+        `optimistic` (one statement), `locked`, and `refused` optimistic statements."""
+        return dict(self._committer(ledger).batches.counts)
+
     async def submit_transactions(self, ledger: str, items: list[NewTransaction], *,
                                   stop_on_failure: bool) -> list[SubmitOutcome]:
         return await self._committer(ledger).submit(FastGroup(items, stop_on_failure))

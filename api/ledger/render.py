@@ -19,7 +19,7 @@ from domain.ledger.models import (
     VolumeRow,
     Volumes,
 )
-from storage.ledger.jsonutil import dumps
+from storage.ledger.jsonutil import dumps_bytes
 
 _TRUE = {"true", "yes", "y", "1"}
 
@@ -65,7 +65,12 @@ class Renderer:
         if tx.post_commit_volumes is not None:
             doc["postCommitVolumes"] = self.aggregated(tx.post_commit_volumes)
             doc["preCommitVolumes"] = self.aggregated(_pre_commit(tx, tx.post_commit_volumes))
-        if tx.post_commit_effective_volumes is not None:
+        if tx.post_commit_effective_volumes is tx.post_commit_volumes and \
+                tx.post_commit_volumes is not None:
+            # Not back-dated: the same volumes; the JSON encoder writes shared dicts twice.
+            doc["postCommitEffectiveVolumes"] = doc["postCommitVolumes"]
+            doc["preCommitEffectiveVolumes"] = doc["preCommitVolumes"]
+        elif tx.post_commit_effective_volumes is not None:
             doc["postCommitEffectiveVolumes"] = self.aggregated(tx.post_commit_effective_volumes)
             doc["preCommitEffectiveVolumes"] = self.aggregated(
                 _pre_commit(tx, tx.post_commit_effective_volumes))
@@ -129,5 +134,5 @@ def _pre_commit(tx: Transaction, post: AggregatedVolumes) -> AggregatedVolumes:
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None
                   ) -> Response:
-    return Response(dumps(body), status_code=status, media_type="application/json",
+    return Response(dumps_bytes(body), status_code=status, media_type="application/json",
                     headers=headers)

@@ -271,7 +271,7 @@ class LedgerService:
                     break
                 try:
                     self._validate(command)
-                    await self._enforce_schema(ledger, command)
+                    # (the schema is enforced by _new_transaction, on the final postings)
                     new = await self._new_transaction(ledger, _NO_READS, command, options, set())
                 except (_NeedsReads, DomainError):
                     break

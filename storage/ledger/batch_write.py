@@ -14,12 +14,13 @@ volume deltas, the ledger's counters, and every transaction, move, account, log 
   later effective date than the transaction (back-dating), every source holds the balance its
   transaction needs. If any check fails, the statement raises and nothing is written.
 - LOCKED, when the head is unknown or an optimistic statement failed: BEGIN; one statement
-  upserts-and-locks the touched (account, asset) rows in sorted order and then the ledger row,
-  returning their state; Python checks balances exactly, leaving out the transactions that fail
+  locks the ledger row and then the touched (account, asset) rows in sorted order, returning
+  their state; Python checks balances exactly, leaving out the transactions that fail
   (insufficient funds, a reference already used) without affecting the others; WRITE_SQL;
   COMMIT. This is the per-request group commit's semantics, with two statements per batch.
 
-Lock order is the one of the per-transaction path (volume rows sorted, then the ledger row).
+Lock order is the one of every write path (storage/ledger/writes.py, LOCK_LEDGER_SQL): the
+ledger row first, then the volume rows sorted.
 What this path does not take (a back-dated transaction, which rewrites later moves' effective
 volumes; an idempotency key used twice in one batch) is DEFERRED: the caller runs it through the
 per-transaction path, so every case keeps one implementation of its rules.
@@ -55,22 +56,22 @@ APP = "ledger"
 log = logging.getLogger(__name__)
 
 LOCK_SQL = """
-WITH vol AS (
-    INSERT INTO accounts_volumes AS v (ledger, address, asset, input, output, last_effective_date)
-    SELECT $1, u.address, u.asset, 0, 0, NULL
-    FROM unnest($2::text[], $3::text[]) AS u(address, asset)
-    ORDER BY u.address, u.asset
-    ON CONFLICT (ledger, address, asset) DO UPDATE SET input = v.input
-    RETURNING v.address, v.asset, v.input, v.output, v.last_effective_date
-),
-l AS (
+WITH l AS (
     SELECT last_transaction_id, last_log_id, last_log_hash FROM ledgers
-    WHERE name = $1 AND deleted_at IS NULL AND (SELECT count(*) FROM vol) >= 0
+    WHERE name = $1 AND deleted_at IS NULL
     FOR UPDATE
+),
+vol AS (
+    SELECT v.address, v.asset, v.input, v.output, v.last_effective_date
+    FROM accounts_volumes v
+    WHERE v.ledger = $1 AND EXISTS (SELECT 1 FROM l) AND v.address = ANY($2::text[])
+      AND (v.address, v.asset) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+    ORDER BY v.address, v.asset
+    FOR UPDATE OF v
 )
 SELECT l.last_transaction_id, l.last_log_id, l.last_log_hash,
        vol.address, vol.asset, vol.input, vol.output, vol.last_effective_date
-FROM vol LEFT JOIN l ON true
+FROM l LEFT JOIN vol ON true
 """
 
 USED_REFERENCES_SQL = """
@@ -88,7 +89,10 @@ FROM logs WHERE ledger = $1 AND idempotency_key = ANY($2::text[])
 # check that Python could not make (module docstring) raises through ledgerflow_fail, which
 # aborts the whole statement.
 WRITE_SQL = """
-WITH u AS (
+WITH hd AS (
+    SELECT 1 FROM ledgers WHERE name = $1 FOR UPDATE
+),
+u AS (
     SELECT r->>0 AS address, r->>1 AS asset, (r->>2)::numeric AS d_in,
            (r->>3)::numeric AS d_out, (r->>4)::timestamptz AS min_ts,
            (r->>5)::timestamptz AS max_ts
@@ -98,7 +102,8 @@ lk AS (
     -- index lookups (ScalarArrayOp), locked in (address, asset) order
     SELECT v.address, v.asset, v.last_effective_date AS led
     FROM accounts_volumes v
-    WHERE v.ledger = $1 AND v.address = ANY(ARRAY(SELECT u.address FROM u))
+    WHERE v.ledger = $1 AND (SELECT count(*) FROM hd) >= 0
+      AND v.address = ANY(ARRAY(SELECT u.address FROM u))
       AND (v.address, v.asset) IN (SELECT u.address, u.asset FROM u)
     ORDER BY v.address, v.asset
     FOR UPDATE OF v
@@ -172,23 +177,16 @@ acc AS (
                           ELSE excluded.updated_at END
     WHERE a.first_usage > excluded.first_usage OR excluded.metadata <> '{}'::jsonb
 ),
-gone AS (
-    -- rows the LOCK statement created for transactions that were then refused
-    DELETE FROM accounts_volumes v
-    WHERE v.ledger = $1 AND v.address = ANY($12::text[])
-      AND (v.address, v.asset) IN (SELECT * FROM unnest($12::text[], $13::text[]))
-      AND v.last_effective_date IS NULL AND v.input = 0 AND v.output = 0
-),
 lg AS (
     INSERT INTO logs (ledger, id, type, data, date, hash, idempotency_key, idempotency_hash)
     SELECT $1, (r->>0)::bigint, r->>1, (r->2)::jsonb, (r->>3)::timestamptz,
            decode(r->>4, 'base64'), r->>5, r->>6
-    FROM json_array_elements($14::json) AS r
+    FROM json_array_elements($12::json) AS r
 ),
 ev AS (
     INSERT INTO events_outbox (app, type, envelope)
     SELECT 'ledger', e.r->>0, (e.r->1)::jsonb
-    FROM json_array_elements($15::json) WITH ORDINALITY AS e(r, ord)
+    FROM json_array_elements($13::json) WITH ORDINALITY AS e(r, ord)
     ORDER BY e.ord
 )
 SELECT vol.address, vol.asset, vol.input, vol.output,
@@ -398,8 +396,6 @@ class _Batch:
     def write_args(self) -> list[Any]:
         total = self.pairs
         keys = sorted(total)
-        unused = sorted(p for p, r in (self.rows or {}).items()
-                        if p not in total and r.last_effective_date is None)
         vols = [[a, s, str(total[(a, s)].d_in), str(total[(a, s)].d_out),
                  format_time(total[(a, s)].min_ts), format_time(total[(a, s)].max_ts)]
                 for a, s in keys]
@@ -416,7 +412,6 @@ class _Batch:
             self.start.tx_id, self.start.log_id,
             orjson.dumps(self.tx_rows).decode(), orjson.dumps(self.move_rows).decode(),
             orjson.dumps(accounts).decode(),
-            [p[0] for p in unused], [p[1] for p in unused],
             orjson.dumps(self.log_rows).decode(), orjson.dumps(self.event_rows).decode(),
         ]
 
@@ -500,8 +495,11 @@ class BatchWriter:
         if head is None or head["last_transaction_id"] is None:
             missing = SubmitOutcome(error=LedgerNotFoundError(ledger))
             raise _Refused([[missing for _ in g.items] for g in groups])
-        rows = {(r["address"], r["asset"]): _Row(int(r["input"]), int(r["output"]),
-                                                 r["last_effective_date"]) for r in records}
+        rows = {p: _Row(0, 0, None) for p in pairs}  # a row not there yet starts at zero
+        for r in records:
+            if r["address"] is not None:
+                rows[(r["address"], r["asset"])] = _Row(int(r["input"]), int(r["output"]),
+                                                         r["last_effective_date"])
         refs = [n.reference for g in groups for n in g.items if n.reference is not None]
         used = ({r["reference"] for r in await conn.fetch(USED_REFERENCES_SQL, ledger, refs)}
                 if refs else set())
@@ -524,7 +522,7 @@ class BatchWriter:
 
 
 class _Refused(Exception):
-    """Nothing to write: roll back (the LOCK statement's row upserts included)."""
+    """Nothing to write: roll back."""
 
     def __init__(self, outcomes: list[list[SubmitOutcome]]) -> None:
         super().__init__("nothing to write")

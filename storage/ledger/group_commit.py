@@ -35,6 +35,7 @@ import asyncpg
 from domain.ledger.errors import TransientWriteError
 from domain.ledger.ports import SubmitOutcome
 from storage.ledger.batch_write import BatchWriter, FastGroup
+from storage.ledger.writes import LOCK_LEDGER_SQL
 
 ConnectionFactory = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
 
@@ -176,6 +177,7 @@ class GroupCommitter:
         await tx.start()
         succeeded: list[Turn] = []
         try:
+            await conn.execute(LOCK_LEDGER_SQL, self.batches.ledger)  # the lock order's first
             for ticket in batch:
                 if ticket.done():
                     continue

@@ -1,15 +1,16 @@
 """The ledger write path on raw asyncpg.
 
-A create-transaction from postings is ONE statement in autocommit: it upserts the touched
-volume rows in (address, asset) order (taking their row locks), checks each source's balance
-against the locked row, then takes the ledger row (counters and hash chain) and inserts the
-transaction, moves, accounts, log and outbox event. No lock is held across a client round trip,
-so writers of the same accounts queue only for the statement's own execution.
+A create-transaction from postings is ONE statement in autocommit: it locks the ledger row,
+upserts the touched volume rows in (address, asset) order (taking their row locks), checks each
+source's balance against the locked row, then bumps the ledger's counters and hash chain and
+inserts the transaction, moves, accounts, log and outbox event. (Most create-transactions go the
+set-based way instead, storage/ledger/batch_write.py; this path is for the rest.) No lock is
+held across a client round trip, so writers queue only for the statement's own execution.
 
 Everything else (Numscript reading balances, reverts, dryRun, atomic bulks, and back-dated
 transactions, which must rewrite the effective volumes of later moves) runs the same statement
-inside an explicit transaction. Lock order is the same everywhere: transaction row, volume rows
-(sorted), ledger row, account rows; the ledger row is always taken after the volumes.
+inside an explicit transaction. Lock order is the same everywhere: ledger row, transaction row,
+volume rows (sorted), account rows (LOCK_LEDGER_SQL says why the ledger row comes first).
 """
 
 from __future__ import annotations
@@ -45,11 +46,15 @@ from storage.outbox import event_envelope
 APP = "ledger"
 
 INSERT_TRANSACTION_SQL = """
-WITH vol AS (
+WITH lock AS (
+    SELECT 1 FROM ledgers WHERE name = $1 FOR UPDATE
+),
+vol AS (
     INSERT INTO accounts_volumes AS v (ledger, address, asset, input, output, last_effective_date)
     SELECT $1, u.address, u.asset, u.input, u.output, $2
     FROM unnest($3::text[], $4::text[], $5::numeric[], $6::numeric[])
          AS u(address, asset, input, output)
+    WHERE (SELECT count(*) FROM lock) >= 0
     ORDER BY u.address, u.asset
     ON CONFLICT (ledger, address, asset) DO UPDATE
     SET input = v.input + excluded.input,
@@ -181,6 +186,13 @@ later AS (
 SELECT account_address, asset, i, o FROM ours ORDER BY seq
 """
 
+# Every write transaction of a ledger takes the ledger row first: it is the one row they all
+# update (ids, log hash chain), so it serialises them anyway, and taking it first gives every
+# path one lock order (ledger, transaction row, volume rows sorted, accounts). That is what lets
+# the set-based path send its next batch before the previous one has committed
+# (storage/ledger/batch_write.py): the next statement queues on this row, not in a deadlock.
+LOCK_LEDGER_SQL = "SELECT 1 FROM ledgers WHERE name = $1 FOR UPDATE"
+
 LOCK_BALANCES_SQL = """
 SELECT address, asset, input - output AS balance
 FROM accounts_volumes
@@ -214,8 +226,8 @@ SELECT id, type, data::text, date, hash, idempotency_key, idempotency_hash
 FROM logs WHERE ledger = $1 AND idempotency_key = $2
 """
 
-# Metadata writes: the target first (a transaction row lock, as a revert takes it), then the
-# ledger row (log counter and hash), then the log and the event.
+# Metadata writes: the ledger row first (see LOCK_LEDGER_SQL), then the target, the ledger's
+# log counter and hash, the log and the event.
 _LOG_TAIL = """
 lg AS (
     INSERT INTO logs (ledger, id, type, data, date, hash, idempotency_key, idempotency_hash)
@@ -244,9 +256,10 @@ target AS (
 ),
 {_LOG_TAIL}"""
 SAVE_TRANSACTION_METADATA_SQL = f"""
-WITH target AS (
+WITH lock AS ({LOCK_LEDGER_SQL}),
+target AS (
     UPDATE transactions SET metadata = metadata || $3::jsonb, updated_at = $6
-    WHERE ledger = $1 AND id = $2::text::bigint
+    WHERE ledger = $1 AND id = $2::text::bigint AND EXISTS (SELECT 1 FROM lock)
     RETURNING id
 ),
 l AS ({_LEDGER_LOG.format(condition="AND EXISTS (SELECT 1 FROM target)")}),
@@ -259,9 +272,11 @@ target AS (
 ),
 {_LOG_TAIL}"""
 DELETE_TRANSACTION_METADATA_SQL = f"""
-WITH target AS (
+WITH lock AS ({LOCK_LEDGER_SQL}),
+target AS (
     UPDATE transactions SET metadata = metadata - $3::text, updated_at = $6
     WHERE ledger = $1 AND id = $2::text::bigint AND metadata ? $3::text
+      AND EXISTS (SELECT 1 FROM lock)
     RETURNING id
 ),
 l AS ({_LEDGER_LOG.format(condition="AND EXISTS (SELECT 1 FROM target)")}),
@@ -322,6 +337,7 @@ class PgLedgerWriter:
         if self._tx is None:
             self._tx = self.conn.transaction()
             await self._tx.start()
+            await self.conn.execute(LOCK_LEDGER_SQL, self.ledger)
 
     async def finish(self, failed: bool) -> None:
         if self._tx is None or self._tx is _BATCH_TRANSACTION:

@@ -94,8 +94,9 @@ async def get_info(request: Request) -> Response:
 
 
 @info_router.get("/_/metrics", operation_id="getMetrics")
-async def get_metrics() -> Response:
-    return json_response({"requests": dict(sorted(REQUESTS.items()))})
+async def get_metrics(request: Request) -> Response:
+    return json_response({"requests": dict(sorted(REQUESTS.items())),
+                          "writeBatches": service(request).store.write_stats()})
 
 
 async def ledger_service(request: Request, ledger: str) -> LedgerService:

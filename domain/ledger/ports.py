@@ -61,6 +61,62 @@ class NewTransaction:
 
 
 @dataclass(slots=True)
+class TransactionSpec:
+    """A new transaction before its dates: what the set-based write path is given. A
+    transaction without a client timestamp is dated when its batch is evaluated (`dated`), so
+    that dates follow the order transactions are written in; back-dating then only ever comes
+    from a client's own timestamp."""
+
+    ledger: str
+    postings: list[Posting]
+    plan: PostingsPlan
+    metadata: Metadata
+    account_metadata: dict[str, Metadata]
+    reference: str | None
+    template: str | None
+    timestamp: datetime | None  # the client's; None: the time of writing
+    requested_at: datetime  # the service's clock when it handled the request
+    idempotency_key: str | None
+    idempotency_hash: str | None
+    _dated: NewTransaction | None = field(default=None, repr=False, compare=False)
+
+    def dated(self, now: datetime) -> NewTransaction:
+        """The transaction's documents as of `now`. Built once for `now == requested_at`
+        (what nearly every batch asks for) by `predate`, in the request's own coroutine,
+        outside the writer's serial section."""
+        cached = self._dated
+        if cached is not None and cached.inserted_at == now:
+            return cached
+        return self._build(now)
+
+    def predate(self) -> None:
+        self._dated = self._build(self.requested_at)
+
+    def _build(self, now: datetime) -> NewTransaction:
+        from domain.ledger.hashing import PENDING_ID
+        from domain.ledger.models import LogType
+        from domain.ledger.records import event_transaction, new_transaction_log, transaction_json
+
+        timestamp = self.timestamp or now
+        draft = Transaction(id=PENDING_ID, postings=self.postings, metadata=self.metadata,
+                            timestamp=timestamp, inserted_at=now, updated_at=now,
+                            reference=self.reference, template=self.template)
+        doc = transaction_json(draft, pending_id=True)
+        return NewTransaction(
+            postings=self.postings, plan=self.plan, metadata=self.metadata,
+            account_metadata=self.account_metadata, timestamp=timestamp, inserted_at=now,
+            reference=self.reference, template=self.template,
+            log=LogDraft(LogType.NEW_TRANSACTION,
+                         new_transaction_log(doc, self.account_metadata), now,
+                         self.idempotency_key, self.idempotency_hash, [["transaction", "id"]]),
+            event=EventDraft("COMMITTED_TRANSACTIONS",
+                             {"ledger": self.ledger, "transactions": [event_transaction(doc)],
+                              "accountMetadata": self.account_metadata},
+                             [["transactions", "0", "id"]]),
+        )
+
+
+@dataclass(slots=True)
 class SubmitOutcome:
     """What became of one transaction given to `LedgerStore.submit_transactions`: written
     (`transaction`, `log_id`), refused (`error`), already written under its idempotency key
@@ -111,7 +167,11 @@ class LedgerWriter(Protocol):
 
 
 class LedgerStore(Protocol):
-    async def submit_transactions(self, ledger: str, items: list[NewTransaction], *,
+    def write_stats(self) -> dict[str, dict[str, int]]:
+        """Per ledger, how this process's write batches went (for the metrics endpoint)."""
+        ...
+
+    async def submit_transactions(self, ledger: str, items: list[TransactionSpec], *,
                                   stop_on_failure: bool) -> list[SubmitOutcome]:
         """Writes new transactions that need no read of the ledger beforehand, in order, with
         the other transactions arriving meanwhile (one database transaction for all of them).

@@ -56,12 +56,12 @@ from domain.ledger.ports import (
     LogImporter,
     NewTransaction,
     SubmitOutcome,
+    TransactionSpec,
 )
 from domain.ledger.postings import BalanceCheck, plan_postings, reverse_postings
 from domain.ledger.query import ListQuery, Page
 from domain.ledger.records import (
     event_transaction,
-    new_transaction_log,
     transaction_from_json,
     transaction_json,
 )
@@ -265,7 +265,7 @@ class LedgerService:
         an invalid one, one the storage deferred, and everything after it) is the caller's to
         run through a LedgerWriter, where every case has its one implementation."""
         for attempt in range(MAX_ATTEMPTS):
-            news: list[NewTransaction] = []
+            news: list[TransactionSpec] = []
             for command, options in commands:
                 if not isinstance(command, CreateTransaction) or options.dry_run:
                     break
@@ -275,6 +275,7 @@ class LedgerService:
                     new = await self._new_transaction(ledger, _NO_READS, command, options, set())
                 except (_NeedsReads, DomainError):
                     break
+                new.predate()
                 news.append(new)
             if not news:
                 return []
@@ -401,13 +402,13 @@ class LedgerService:
     async def _create_transaction(self, ledger: str, w: LedgerWriter, cmd: CreateTransaction,
                                   options: WriteOptions, hint: set[tuple[str, str]]
                                   ) -> WriteResult:
-        new = await self._new_transaction(ledger, w, cmd, options, hint)
-        tx, log_id = await w.insert_transaction(new)
+        spec = await self._new_transaction(ledger, w, cmd, options, hint)
+        tx, log_id = await w.insert_transaction(spec.dated(spec.requested_at))
         return WriteResult(log_id=log_id, transaction=tx)
 
     async def _new_transaction(self, ledger: str, w: LedgerWriter, cmd: CreateTransaction,
                                options: WriteOptions, hint: set[tuple[str, str]]
-                               ) -> NewTransaction:
+                               ) -> TransactionSpec:
         """What storage writes for a create-transaction. `w` answers the script's reads."""
         metadata = dict(cmd.metadata)
         account_metadata = {a: dict(m) for a, m in cmd.account_metadata.items()}
@@ -430,24 +431,13 @@ class LedgerService:
         if not postings:
             raise NoPostingsError("the transaction has no postings")
         await self._enforce_schema_postings(ledger, postings, account_metadata)  # issue 5
-        now = self.clock()
-        timestamp = cmd.timestamp or now
-        draft = Transaction(id=PENDING_ID, postings=postings, metadata=metadata,
-                            timestamp=timestamp, inserted_at=now, updated_at=now,
-                            reference=cmd.reference or None,
-                            template=cmd.script.template if cmd.script is not None else None)
-        doc = transaction_json(draft, pending_id=True)
-        return NewTransaction(
-            postings=postings, plan=plan_postings(postings, check), metadata=metadata,
-            account_metadata=account_metadata, timestamp=timestamp, inserted_at=now,
-            reference=draft.reference, template=draft.template,
-            log=LogDraft(LogType.NEW_TRANSACTION, new_transaction_log(doc, account_metadata),
-                         now, options.idempotency_key, options.idempotency_hash,
-                         [["transaction", "id"]]),
-            event=EventDraft("COMMITTED_TRANSACTIONS",
-                             {"ledger": ledger, "transactions": [event_transaction(doc)],
-                              "accountMetadata": account_metadata},
-                             [["transactions", "0", "id"]]),
+        return TransactionSpec(
+            ledger=ledger, postings=postings, plan=plan_postings(postings, check),
+            metadata=metadata, account_metadata=account_metadata,
+            reference=cmd.reference or None,
+            template=cmd.script.template if cmd.script is not None else None,
+            timestamp=cmd.timestamp, requested_at=self.clock(),
+            idempotency_key=options.idempotency_key, idempotency_hash=options.idempotency_hash,
         )
 
     async def _revert(self, ledger: str, w: LedgerWriter, cmd: RevertTransaction,

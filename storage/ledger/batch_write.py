@@ -48,7 +48,7 @@ from domain.ledger.errors import (
 )
 from domain.ledger.hashing import chain_hash, format_time, log_memento, split_pending_id
 from domain.ledger.models import AggregatedVolumes, Log, Transaction, Volumes
-from domain.ledger.ports import NewTransaction, SubmitOutcome
+from domain.ledger.ports import NewTransaction, SubmitOutcome, TransactionSpec
 from storage.ledger.jsonutil import dumps, loads
 from storage.outbox import event_envelope
 
@@ -90,7 +90,11 @@ FROM logs WHERE ledger = $1 AND idempotency_key = ANY($2::text[])
 # aborts the whole statement.
 WRITE_SQL = """
 WITH hd AS (
-    SELECT 1 FROM ledgers WHERE name = $1 FOR UPDATE
+    -- A lock returns the row's latest version, which a plain qual on the statement's
+    -- snapshot would not see when the previous batch committed while this one waited.
+    SELECT last_transaction_id, last_log_id FROM ledgers
+    WHERE name = $1 AND deleted_at IS NULL
+    FOR UPDATE
 ),
 u AS (
     SELECT r->>0 AS address, r->>1 AS asset, (r->>2)::numeric AS d_in,
@@ -120,6 +124,8 @@ vol AS (
 ),
 guard AS (
     SELECT CASE
+        WHEN NOT EXISTS (SELECT 1 FROM hd WHERE last_transaction_id = $7 AND last_log_id = $8)
+        THEN ledgerflow_fail('STALE', 'the ledger head moved')
         WHEN EXISTS (SELECT 1 FROM lk JOIN u ON u.address = lk.address AND u.asset = lk.asset
                      WHERE lk.led > u.min_ts)
         THEN ledgerflow_fail('STALE', 'a transaction is back-dated')
@@ -137,8 +143,7 @@ guard AS (
 ),
 l AS (
     UPDATE ledgers SET last_transaction_id = $4, last_log_id = $5, last_log_hash = $6
-    WHERE name = $1 AND deleted_at IS NULL AND last_transaction_id = $7
-      AND last_log_id = $8 AND (SELECT ok FROM guard)
+    WHERE name = $1 AND (SELECT ok FROM guard)
     RETURNING 1
 ),
 tx AS (
@@ -202,7 +207,7 @@ class FastGroup:
     bulk), evaluated in order. With `stop_on_failure`, a failure cancels the group's later
     transactions; a deferred one defers the rest, so that their order is kept."""
 
-    items: Sequence[NewTransaction]
+    items: Sequence[TransactionSpec]
     stop_on_failure: bool
 
 
@@ -252,8 +257,10 @@ class _Batch:
     in LOCKED mode; None in OPTIMISTIC mode, where balance checks go to the statement."""
 
     def __init__(self, ledger: str, head: LedgerHead, rows: dict[tuple[str, str], _Row] | None,
-                 used_refs: set[str], known_logs: dict[str, Log]) -> None:
+                 used_refs: set[str], known_logs: dict[str, Log],
+                 stamp: datetime | None) -> None:
         self.ledger = ledger
+        self.stamp = stamp  # the latest insertion date given so far
         self.start = LedgerHead(head.tx_id, head.log_id, head.hash)
         self.head = head
         self.rows = rows
@@ -287,30 +294,49 @@ class _Batch:
                     "context canceled: an earlier element failed"))
         return outcomes
 
-    def _one(self, new: NewTransaction) -> SubmitOutcome:
-        key = new.log.idempotency_key
+    def _one(self, spec: TransactionSpec) -> SubmitOutcome:
+        key = spec.idempotency_key
         if key is not None:
             if key in self.keys_seen:
                 return SubmitOutcome(deferred=True)  # its twin's outcome decides: replay path
             known = self.known_logs.get(key)
             if known is not None:
                 return SubmitOutcome(existing_log=known)
-        if new.reference is not None and new.reference in self.used_refs:
-            return SubmitOutcome(error=ReferenceConflictError(new.reference))
+        if spec.reference is not None and spec.reference in self.used_refs:
+            return SubmitOutcome(error=ReferenceConflictError(spec.reference))
         rows = self.rows
+        # Dates: insertion dates never go back; a transaction without a client timestamp is
+        # dated then, and never before what its rows already hold (so it is never back-dated).
+        now = spec.requested_at
+        if self.stamp is not None and self.stamp > now:
+            now = self.stamp
+        for change in spec.plan.changes:
+            pair = self.pairs.get((change.address, change.asset))
+            seen = pair.max_ts if pair is not None else None
+            if rows is not None:
+                led = rows[(change.address, change.asset)].last_effective_date
+                if led is not None and (seen is None or led > seen):
+                    seen = led
+            if seen is None:
+                continue
+            if spec.timestamp is None:
+                if seen > now:
+                    now = seen
+            elif seen > spec.timestamp:
+                return SubmitOutcome(deferred=True)  # back-dated by its client
         if rows is not None:
-            for change in new.plan.changes:
+            for change in spec.plan.changes:
+                if change.required_balance is None:
+                    continue
                 row = rows[(change.address, change.asset)]
-                if (row.last_effective_date is not None
-                        and row.last_effective_date > new.timestamp):
-                    return SubmitOutcome(deferred=True)
-                if change.required_balance is not None:
-                    balance = row.input - row.output
-                    if balance < change.required_balance:
-                        return SubmitOutcome(error=InsufficientFundError(
-                            f"insufficient funds: account {change.address} has a balance of "
-                            f"{balance} {change.asset}, the transaction needs "
-                            f"{change.required_balance}"))
+                balance = row.input - row.output
+                if balance < change.required_balance:
+                    return SubmitOutcome(error=InsufficientFundError(
+                        f"insufficient funds: account {change.address} has a balance of "
+                        f"{balance} {change.asset}, the transaction needs "
+                        f"{change.required_balance}"))
+        new = spec.dated(now)
+        self.stamp = now
         # Accepted: apply it.
         if key is not None:
             self.keys_seen.add(key)
@@ -432,6 +458,14 @@ class _Batch:
             tx.post_commit_effective_volumes = pcv
 
 
+@dataclass(eq=False, slots=True)
+class Prepared:
+    groups: Sequence[FastGroup]
+    batch: _Batch
+    outcomes: list[list[SubmitOutcome]]
+    args: list[Any]
+
+
 class BatchWriter:
     """Writes batches of one ledger (module docstring), remembering the ledger head between
     them. One writer per ledger per process, used by one batch at a time."""
@@ -439,6 +473,7 @@ class BatchWriter:
     def __init__(self, ledger: str) -> None:
         self.ledger = ledger
         self.head: LedgerHead | None = None
+        self.stamp: datetime | None = None
         # batches written in one statement / written locked / optimistic statements refused
         self.counts: Counter[str] = Counter()
 
@@ -449,31 +484,49 @@ class BatchWriter:
     async def write(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
                     ) -> list[list[SubmitOutcome]]:
         """Returns once written and durable (or raises: nothing was written)."""
+        prepared = self.prepare(groups)
+        if prepared is None:
+            return await self.write_locked(conn, groups)
+        return await self.write_prepared(conn, prepared)
+
+    def prepare(self, groups: Sequence[FastGroup]) -> Prepared | None:
+        """The OPTIMISTIC batch, evaluated from the remembered head, which then moves to the
+        batch's end at once: the next batch may be sent before this one has committed (its
+        statement queues on the ledger row, and its check of the head fails if this one did).
+        None when it must go LOCKED."""
         head = self.head
-        optimistic = head is not None and not any(
-            n.log.idempotency_key is not None for g in groups for n in g.items)
-        if optimistic:
-            assert head is not None
-            batch = _Batch(self.ledger, LedgerHead(head.tx_id, head.log_id, head.hash), None,
-                           set(), {})
-            outcomes = [batch.evaluate(g) for g in groups]
-            clean = all(o.error is None and not o.deferred for r in outcomes for o in r)
-            if clean and batch.accepted:
-                self.head = None  # unknown until the statement says
-                try:
-                    finals = await conn.fetch(WRITE_SQL, *batch.write_args())
-                except asyncpg.PostgresError as exc:
-                    if not getattr(exc, "sqlstate", "").startswith(("LF", "23", "40")):
-                        raise
-                    # Another writer, a back-dated row, a failing balance, a reference in
-                    # use: the locked way sorts out which transaction gets what.
-                    log.debug("optimistic batch refused (%s), locking", exc)
-                    self.counts["refused"] += 1
-                else:
-                    batch.finish(finals)
-                    self.head = batch.head
-                    self.counts["optimistic"] += 1
-                    return outcomes
+        if head is None or any(n.idempotency_key is not None
+                               for g in groups for n in g.items):
+            return None
+        batch = _Batch(self.ledger, LedgerHead(head.tx_id, head.log_id, head.hash), None,
+                       set(), {}, self.stamp)
+        outcomes = [batch.evaluate(g) for g in groups]
+        if not batch.accepted or any(o.error is not None or o.deferred
+                                     for r in outcomes for o in r):
+            return None  # (a reference twice in the batch: let the locked way sort it out)
+        self.head = batch.head
+        self.stamp = batch.stamp
+        return Prepared(groups, batch, outcomes, batch.write_args())
+
+    async def write_prepared(self, conn: asyncpg.Connection, prepared: Prepared
+                             ) -> list[list[SubmitOutcome]]:
+        try:
+            finals = await conn.fetch(WRITE_SQL, *prepared.args)
+        except asyncpg.PostgresError as exc:
+            self.head = None
+            if not getattr(exc, "sqlstate", "").startswith(("LF", "23", "40")):
+                raise
+            # Another writer, a back-dated row, a failing balance, a reference in use, a
+            # previous batch that failed: the locked way sorts out who gets what.
+            log.debug("optimistic batch refused (%s), locking", exc)
+            self.counts["refused"] += 1
+            return await self.write_locked(conn, prepared.groups)
+        prepared.batch.finish(finals)
+        self.counts["optimistic"] += 1
+        return prepared.outcomes
+
+    async def write_locked(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
+                           ) -> list[list[SubmitOutcome]]:
         self.head = None
         try:
             async with conn.transaction():
@@ -481,6 +534,7 @@ class BatchWriter:
         except _Refused as refused:
             return refused.outcomes
         self.head = batch.head
+        self.stamp = batch.stamp
         self.counts["locked"] += 1
         return outcomes
 
@@ -503,8 +557,8 @@ class BatchWriter:
         refs = [n.reference for g in groups for n in g.items if n.reference is not None]
         used = ({r["reference"] for r in await conn.fetch(USED_REFERENCES_SQL, ledger, refs)}
                 if refs else set())
-        keys = [n.log.idempotency_key for g in groups for n in g.items
-                if n.log.idempotency_key is not None]
+        keys = [n.idempotency_key for g in groups for n in g.items
+                if n.idempotency_key is not None]
         known: dict[str, Log] = {}
         if keys:
             for r in await conn.fetch(KNOWN_KEYS_SQL, ledger, keys):
@@ -513,7 +567,7 @@ class BatchWriter:
                     hash=r["hash"], idempotency_key=r["idempotency_key"],
                     idempotency_hash=r["idempotency_hash"])
         batch = _Batch(ledger, LedgerHead(head["last_transaction_id"], head["last_log_id"],
-                                          head["last_log_hash"]), rows, used, known)
+                                          head["last_log_hash"]), rows, used, known, self.stamp)
         outcomes = [batch.evaluate(g) for g in groups]
         if not batch.accepted:
             raise _Refused(outcomes)

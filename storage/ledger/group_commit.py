@@ -108,17 +108,21 @@ class GroupCommitter:
         if turn.in_batch:
             await turn.committed
 
+    def _take_submitted(self) -> list[_Submitted]:
+        entries: list[_Submitted] = []
+        count = 0
+        while self._submitted and (not entries or count + len(
+                self._submitted[0].group.items) <= self._max_submitted):
+            entry = self._submitted.popleft()
+            if not entry.outcome.done():  # a cancelled request has left
+                entries.append(entry)
+                count += len(entry.group.items)
+        return entries
+
     async def _lead(self) -> None:
         while self._waiting or self._submitted:
             if self._submitted:
-                entries: list[_Submitted] = []
-                count = 0
-                while self._submitted and (not entries or count + len(
-                        self._submitted[0].group.items) <= self._max_submitted):
-                    entry = self._submitted.popleft()
-                    if not entry.outcome.done():  # a cancelled request has left
-                        entries.append(entry)
-                        count += len(entry.group.items)
+                entries = self._take_submitted()
                 if entries:
                     await self._run_submitted(entries)
             batch: list[asyncio.Future[Turn]] = []

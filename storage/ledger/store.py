@@ -33,7 +33,7 @@ from domain.ledger.models import (
     VolumeRow,
     Volumes,
 )
-from domain.ledger.ports import LogDraft, NewTransaction, SubmitOutcome
+from domain.ledger.ports import LogDraft, SubmitOutcome, TransactionSpec
 from domain.ledger.query import ListQuery, Page, make_page
 from domain.ledger.schemas import LedgerSchema
 from storage.database import Database
@@ -77,7 +77,10 @@ class PgLedgerStore:
         `optimistic` (one statement), `locked`, and `refused` optimistic statements."""
         return dict(self._committer(ledger).batches.counts)
 
-    async def submit_transactions(self, ledger: str, items: list[NewTransaction], *,
+    def write_stats(self) -> dict[str, dict[str, int]]:
+        return {name: dict(c.batches.counts) for name, c in sorted(self._committers.items())}
+
+    async def submit_transactions(self, ledger: str, items: list[TransactionSpec], *,
                                   stop_on_failure: bool) -> list[SubmitOutcome]:
         return await self._committer(ledger).submit(FastGroup(items, stop_on_failure))
 

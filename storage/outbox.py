@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Identity, Table, Text
@@ -27,14 +28,19 @@ events_outbox = Table(
 INSERT_EVENT_SQL = "INSERT INTO events_outbox (app, type, envelope) VALUES ($1, $2, $3::jsonb)"
 
 
+@lru_cache(maxsize=1024)
+def _iso(when: datetime) -> str:
+    # Cached: the ledger's batches stamp many events with the same instant.
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def event_envelope(
     app: str, event_type: str, payload: dict[str, Any], *, ledger: str | None = None,
     date: datetime | None = None,
 ) -> dict[str, Any]:
     """The Formance event envelope (stack/events/generated/all.json)."""
-    when = (date or datetime.now(UTC)).astimezone(UTC)
     envelope: dict[str, Any] = {
-        "date": when.isoformat().replace("+00:00", "Z"),
+        "date": _iso(date or datetime.now(UTC)),
         "app": app,
         "version": EVENTS_VERSION,
         "type": event_type,

@@ -36,7 +36,7 @@ def is_hot(scope: Scope) -> bool:
     if _PATH.fullmatch(scope["path"]) is None:
         return False
     # CORS decorates answers to browsers: those go through its middleware.
-    return not any(name == b"origin" for name, _ in scope["headers"])
+    return all(name != b"origin" for name, _ in scope["headers"])
 
 
 async def _serve(scope: Scope, receive: Receive, send: Send) -> None:

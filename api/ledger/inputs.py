@@ -245,4 +245,16 @@ def parse_bulk_element(item: object, index: int) -> tuple[str, str | None, Any]:
 
 
 def query_bool(request: Request, name: str) -> bool:
+    if not request.scope.get("query_string"):  # the write path's usual case: no parsing
+        return False
     return parse_bool(request.query_params.get(name), name=name)
+
+
+def header(request: Request, name: bytes) -> str | None:
+    """The first value of a header (`name` in lower case, as ASGI gives them). Starlette's
+    Headers.get decodes every header through the Mapping ABC on each call: twice per write it
+    cost 5% of the write path's CPU."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None

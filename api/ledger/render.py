@@ -25,7 +25,10 @@ _TRUE = {"true", "yes", "y", "1"}
 
 
 def bigint_as_string(request: Request) -> bool:
-    return request.headers.get("formance-bigint-as-string", "").strip().lower() in _TRUE
+    for key, value in request.scope["headers"]:  # (see api/ledger/inputs.header)
+        if key == b"formance-bigint-as-string":
+            return value.decode("latin-1").strip().lower() in _TRUE
+    return False
 
 
 class Renderer:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from api.errors import error_response
 from api.ledger.inputs import (
     expect_object,
+    header,
     json_body,
     parse_bulk_element,
     parse_create_transaction,
@@ -81,7 +82,7 @@ def expand_and_pit(request: Request, resource: Resource
 
 def write_options(request: Request, payload: Any, *, allow_dry_run: bool = True
                   ) -> WriteOptions:
-    key = request.headers.get("idempotency-key") or None
+    key = header(request, b"idempotency-key") or None
     return WriteOptions(
         idempotency_key=key,
         idempotency_hash=idempotency_hash(payload) if key else None,
@@ -307,7 +308,7 @@ async def create_bulk(ledger: str, request: Request) -> Response:
     from domain.ledger.errors import BulkSizeExceededError
     from domain.ledger.service import MAX_BULK_ELEMENTS
 
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = (header(request, b"content-type") or "").split(";")[0].strip().lower()
     if content_type in STREAM_CONTENT_TYPES:
         # Neither the v2 spec nor the reference defines these streams' framing or their
         # streamed answers; refusing them clearly beats guessing a wire format.

@@ -3,8 +3,11 @@ asset), the moves and their post-commit offsets, and revert postings."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from domain.ledger.models import Posting
-from domain.ledger.postings import BalanceCheck, plan_postings, reverse_postings
+from domain.ledger.postings import BalanceCheck, plan_general, plan_postings, reverse_postings
 
 
 def required(postings: list[Posting], check: BalanceCheck = BalanceCheck.SEQUENTIAL
@@ -90,3 +93,13 @@ def test_reverse_postings_swap_and_reverse_order() -> None:
     postings = [Posting("world", "a", 10, "USD"), Posting("a", "b", 4, "EUR")]
     assert reverse_postings(postings) == [Posting("b", "a", 4, "EUR"),
                                           Posting("a", "world", 10, "USD")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["world", "a", "b:1", "z"]), st.sampled_from(["world", "a", "b:1", "z"]),
+       st.integers(min_value=0, max_value=10**30), st.sampled_from(["USD", "EUR/2"]),
+       st.sampled_from(list(BalanceCheck)))
+def test_the_one_posting_shortcut_plans_like_the_general_case(
+        source: str, destination: str, amount: int, asset: str, check: BalanceCheck) -> None:
+    postings = [Posting(source, destination, amount, asset)]
+    assert plan_postings(postings, check) == plan_general(postings, check)

@@ -100,7 +100,7 @@ u AS (
     SELECT r->>0 AS address, r->>1 AS asset, (r->>2)::numeric AS d_in,
            (r->>3)::numeric AS d_out, (r->>4)::timestamptz AS min_ts,
            (r->>5)::timestamptz AS max_ts
-    FROM json_array_elements($2::json) AS r
+    FROM jsonb_array_elements($2::jsonb) AS r
 ),
 lk AS (
     -- index lookups (ScalarArrayOp), locked in (address, asset) order
@@ -137,7 +137,7 @@ guard AS (
                 WHEN (vol.input - vol.output) - (c->>2)::numeric < (c->>3)::numeric
                 THEN ledgerflow_fail('INSUFFICIENT_FUND', vol.address)
                 ELSE true END)
-            FROM json_array_elements($3::json) AS c
+            FROM jsonb_array_elements($3::jsonb) AS c
             JOIN vol ON vol.address = c->>0 AND vol.asset = c->>1), true)
         END AS ok
 ),
@@ -152,7 +152,7 @@ tx AS (
     SELECT $1, (r->>0)::bigint, (r->>1)::timestamptz, (r->>2)::timestamptz,
            (r->>2)::timestamptz, r->>3, (r->4)::jsonb, (r->5)::jsonb,
            string_to_array(r->>6, ' '), string_to_array(r->>7, ' '), r->>8
-    FROM json_array_elements($9::json) AS r
+    FROM jsonb_array_elements($9::jsonb) AS r
 ),
 mv AS (
     INSERT INTO moves (ledger, transaction_id, account_address, account_address_array, asset,
@@ -164,7 +164,7 @@ mv AS (
            (m.r->>6)::timestamptz,
            vol.input - (m.r->>7)::numeric, vol.output - (m.r->>8)::numeric,
            vol.input - (m.r->>7)::numeric, vol.output - (m.r->>8)::numeric
-    FROM json_array_elements($10::json) WITH ORDINALITY AS m(r, ord)
+    FROM jsonb_array_elements($10::jsonb) WITH ORDINALITY AS m(r, ord)
     JOIN vol ON vol.address = m.r->>1 AND vol.asset = m.r->>2
     ORDER BY m.ord
 ),
@@ -173,7 +173,7 @@ acc AS (
                                insertion_date, updated_at)
     SELECT $1, r->>0, string_to_array(r->>0, ':'), (r->1)::jsonb, (r->>2)::timestamptz,
            (r->>3)::timestamptz, (r->>4)::timestamptz
-    FROM json_array_elements($11::json) AS r
+    FROM jsonb_array_elements($11::jsonb) AS r
     ORDER BY r->>0
     ON CONFLICT (ledger, address) DO UPDATE
     SET first_usage = least(a.first_usage, excluded.first_usage),
@@ -186,12 +186,12 @@ lg AS (
     INSERT INTO logs (ledger, id, type, data, date, hash, idempotency_key, idempotency_hash)
     SELECT $1, (r->>0)::bigint, r->>1, (r->2)::jsonb, (r->>3)::timestamptz,
            decode(r->>4, 'base64'), r->>5, r->>6
-    FROM json_array_elements($12::json) AS r
+    FROM jsonb_array_elements($12::jsonb) AS r
 ),
 ev AS (
     INSERT INTO events_outbox (app, type, envelope)
     SELECT 'ledger', e.r->>0, (e.r->1)::jsonb
-    FROM json_array_elements($13::json) WITH ORDINALITY AS e(r, ord)
+    FROM jsonb_array_elements($13::jsonb) WITH ORDINALITY AS e(r, ord)
     ORDER BY e.ord
 )
 SELECT vol.address, vol.asset, vol.input, vol.output,

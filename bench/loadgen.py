@@ -46,6 +46,7 @@ class LoadResult:
             "p99_ms": pct(0.99),
             "loadgen_cpu_pct": round(100 * self.cpu_s / self.elapsed_s, 1)
             if self.elapsed_s else 0,
+            "elapsed_s": round(self.elapsed_s, 3),
             "error_samples": self.error_samples[:3],
         }
 

@@ -55,6 +55,23 @@ class MemorySampler:
         return round(self.peak_mb, 1)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far (PostgreSQL's backends are
+    children of its postmaster; uvicorn's workers of the API process)."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                continue
+    except psutil.Error:
+        pass
+    return total
+
+
 class BenchStack:
     def __init__(self, root: Path, *, api_workers: int = 1, pool_size: int = 20,
                  env: dict[str, str] | None = None) -> None:

@@ -61,6 +61,8 @@ def tree_cpu_seconds(pid: int) -> float:
     total = 0.0
     try:
         root = psutil.Process(pid)
+        reaped = root.cpu_times()  # children that exited (backends, autovacuum) count there
+        total += reaped.children_user + reaped.children_system
         for proc in [root, *root.children(recursive=True)]:
             try:
                 times = proc.cpu_times()

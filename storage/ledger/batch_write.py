@@ -209,6 +209,7 @@ class FastGroup:
 
     items: Sequence[TransactionSpec]
     stop_on_failure: bool
+    texts: Sequence[Texts | None] | None = None  # (texts_for each item, when known)
 
 
 @dataclass(slots=True)
@@ -244,12 +245,45 @@ class _Accepted:
     after: list[tuple[str, str, int, int]] = field(default_factory=list)
 
 
-def _with_id(text: str, tx_id: int) -> str:
-    """The JSON text of a log, memento or event with the transaction's id in place of the
-    pending one (hashing.PENDING_ID, which occurs exactly once). The drafts themselves are left
-    as they are: a batch that the database refuses is evaluated again."""
-    prefix, suffix = split_pending_id(text)
-    return f"{prefix}{tx_id}{suffix}"
+@dataclass(slots=True)
+class Texts:
+    """A transaction's JSON, serialised before its batch, in the request's own coroutine: the
+    batch's serial section (the ledger is written one batch at a time) then only splices the
+    ids in and chains the hashes. The documents hold the pending id (hashing.PENDING_ID)
+    exactly once; each is kept as the text before it and the text after it. The drafts are
+    never modified: a batch that the database refuses is evaluated again."""
+
+    new: NewTransaction
+    memento: tuple[str, str]
+    log: tuple[str, str]
+    event: tuple[str, str]
+    postings: str
+    metadata: str
+    sources: str
+    destinations: str
+    inserted_at: str
+    timestamp: str
+    date: str
+
+
+def texts_for(ledger: str, new: NewTransaction) -> Texts:
+    log_draft = new.log
+    date = format_time(log_draft.date)
+    envelope = event_envelope(APP, new.event.type, new.event.payload, ledger=ledger,
+                              date=log_draft.date)
+    return Texts(
+        new=new,
+        memento=split_pending_id(log_memento(log_draft.type, log_draft.data, date,
+                                             log_draft.idempotency_key)),
+        log=split_pending_id(dumps(log_draft.data)),
+        event=split_pending_id(dumps(envelope)),
+        postings=dumps(log_draft.data["transaction"]["postings"]),
+        metadata=dumps(new.metadata),
+        sources=" ".join(sorted({p.source for p in new.postings})),
+        destinations=" ".join(sorted({p.destination for p in new.postings})),
+        inserted_at=format_time(new.inserted_at), timestamp=format_time(new.timestamp),
+        date=date,
+    )
 
 
 class _Batch:
@@ -281,11 +315,12 @@ class _Batch:
     def evaluate(self, group: FastGroup) -> list[SubmitOutcome]:
         outcomes: list[SubmitOutcome] = []
         stop: SubmitOutcome | None = None
-        for new in group.items:
+        texts = group.texts or [None] * len(group.items)
+        for spec, spec_texts in zip(group.items, texts, strict=True):
             if stop is not None:
                 outcomes.append(stop)
                 continue
-            outcome = self._one(new)
+            outcome = self._one(spec, spec_texts)
             outcomes.append(outcome)
             if outcome.deferred:
                 stop = outcome
@@ -294,7 +329,7 @@ class _Batch:
                     "context canceled: an earlier element failed"))
         return outcomes
 
-    def _one(self, spec: TransactionSpec) -> SubmitOutcome:
+    def _one(self, spec: TransactionSpec, texts: Texts | None) -> SubmitOutcome:
         key = spec.idempotency_key
         if key is not None:
             if key in self.keys_seen:
@@ -337,6 +372,8 @@ class _Batch:
                         f"{change.required_balance}"))
         new = spec.dated(now)
         self.stamp = now
+        if texts is None or texts.new is not new:  # dated otherwise than when submitted
+            texts = texts_for(self.ledger, new)
         # Accepted: apply it.
         if key is not None:
             self.keys_seen.add(key)
@@ -365,7 +402,7 @@ class _Batch:
                 row.last_effective_date = new.timestamp
         self.head.tx_id += 1
         self.head.log_id += 1
-        self._record(new, self.head.tx_id)
+        self._record(new, self.head.tx_id, texts)
         accepted.outcome.transaction = Transaction(
             id=self.head.tx_id, postings=new.postings, metadata=new.metadata,
             timestamp=new.timestamp, inserted_at=new.inserted_at, updated_at=new.inserted_at,
@@ -375,18 +412,12 @@ class _Batch:
         self.accepted.append(accepted)
         return accepted.outcome
 
-    def _record(self, new: NewTransaction, tx_id: int) -> None:
-        log_draft = new.log
-        memento = log_memento(log_draft.type, log_draft.data, format_time(log_draft.date),
-                              log_draft.idempotency_key)
-        self.head.hash = chain_hash(self.head.hash, _with_id(memento, tx_id))
-
-        ins, ts = format_time(new.inserted_at), format_time(new.timestamp)
+    def _record(self, new: NewTransaction, tx_id: int, t: Texts) -> None:
+        self.head.hash = chain_hash(self.head.hash, f"{t.memento[0]}{tx_id}{t.memento[1]}")
+        ins, ts = t.inserted_at, t.timestamp
         self.tx_rows.append([
-            tx_id, ts, ins, new.reference,
-            Fragment(dumps(log_draft.data["transaction"]["postings"])),
-            Fragment(dumps(new.metadata)), " ".join(sorted({p.source for p in new.postings})),
-            " ".join(sorted({p.destination for p in new.postings})), new.template,
+            tx_id, ts, ins, new.reference, Fragment(t.postings), Fragment(t.metadata),
+            t.sources, t.destinations, new.template,
         ])
         for move in new.plan.moves:
             pair = self.pairs[(move.address, move.asset)]
@@ -408,16 +439,13 @@ class _Batch:
                 entry[3] = new.inserted_at
             entry[1] = min(entry[1], new.timestamp)
 
-        assert self.head.hash is not None
-        envelope = event_envelope(APP, new.event.type, new.event.payload, ledger=self.ledger,
-                                  date=log_draft.date)
+        log_draft = new.log
         self.log_rows.append([
-            self.head.log_id, str(log_draft.type),
-            Fragment(_with_id(dumps(log_draft.data), tx_id)),
-            format_time(log_draft.date), b64encode(self.head.hash).decode(),
+            self.head.log_id, str(log_draft.type), Fragment(f"{t.log[0]}{tx_id}{t.log[1]}"),
+            t.date, b64encode(self.head.hash).decode(),
             log_draft.idempotency_key, log_draft.idempotency_hash,
         ])
-        self.event_rows.append([new.event.type, Fragment(_with_id(dumps(envelope), tx_id))])
+        self.event_rows.append([new.event.type, Fragment(f"{t.event[0]}{tx_id}{t.event[1]}")])
 
     def write_args(self) -> list[Any]:
         total = self.pairs

@@ -38,7 +38,7 @@ from domain.ledger.query import ListQuery, Page, make_page
 from domain.ledger.schemas import LedgerSchema
 from storage.database import Database
 from storage.ledger import filters, schemas_store
-from storage.ledger.batch_write import BatchWriter, FastGroup
+from storage.ledger.batch_write import BatchWriter, FastGroup, texts_for
 from storage.ledger.group_commit import GroupCommitter
 from storage.ledger.importer import PgLogImporter
 from storage.ledger.tables import accounts, accounts_volumes, ledgers, logs, moves, transactions
@@ -82,7 +82,9 @@ class PgLedgerStore:
 
     async def submit_transactions(self, ledger: str, items: list[TransactionSpec], *,
                                   stop_on_failure: bool) -> list[SubmitOutcome]:
-        return await self._committer(ledger).submit(FastGroup(items, stop_on_failure))
+        # Serialised here, in the request's coroutine, not in the batch's serial section.
+        texts = [texts_for(ledger, spec.dated(spec.requested_at)) for spec in items]
+        return await self._committer(ledger).submit(FastGroup(items, stop_on_failure, texts))
 
     @asynccontextmanager
     async def writer(self, ledger: str, *, dry_run: bool = False, atomic: bool = False

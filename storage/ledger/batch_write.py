@@ -50,6 +50,7 @@ from domain.ledger.hashing import chain_hash, format_time, log_memento, split_pe
 from domain.ledger.models import AggregatedVolumes, Log, Transaction, Volumes
 from domain.ledger.ports import NewTransaction, SubmitOutcome, TransactionSpec
 from storage.ledger.jsonutil import dumps, loads
+from storage.ledger.writes import ACCOUNT_UPSERT_CONFLICT
 from storage.outbox import event_envelope
 
 APP = "ledger"
@@ -88,7 +89,7 @@ FROM logs WHERE ledger = $1 AND idempotency_key = ANY($2::text[])
 # isinstance check each), which was a fifth of a bulk's CPU time; JSON text is one copy. Every
 # check that Python could not make (module docstring) raises through ledgerflow_fail, which
 # aborts the whole statement.
-WRITE_SQL = """
+WRITE_SQL = f"""
 WITH hd AS (
     -- A lock returns the row's latest version, which a plain qual on the statement's
     -- snapshot would not see when the previous batch committed while this one waited.
@@ -175,13 +176,7 @@ acc AS (
            (r->>3)::timestamptz, (r->>4)::timestamptz
     FROM jsonb_array_elements($11::jsonb) AS r
     ORDER BY r->>0
-    ON CONFLICT (ledger, address) DO UPDATE
-    SET first_usage = least(a.first_usage, excluded.first_usage),
-        metadata = a.metadata || excluded.metadata,
-        updated_at = CASE WHEN excluded.metadata = '{}'::jsonb THEN a.updated_at
-                          ELSE excluded.updated_at END
-    WHERE a.first_usage > excluded.first_usage OR excluded.metadata <> '{}'::jsonb
-),
+{ACCOUNT_UPSERT_CONFLICT}),
 lg AS (
     INSERT INTO logs (ledger, id, type, data, date, hash, idempotency_key, idempotency_hash)
     SELECT $1, (r->>0)::bigint, r->>1, (r->2)::jsonb, (r->>3)::timestamptz,

@@ -45,7 +45,17 @@ from storage.outbox import event_envelope
 
 APP = "ledger"
 
-INSERT_TRANSACTION_SQL = """
+# An account seen again keeps its earliest first usage and merges the metadata it is given
+# (the updated date moves only when the metadata does). Shared with the set-based path.
+ACCOUNT_UPSERT_CONFLICT = """    ON CONFLICT (ledger, address) DO UPDATE
+    SET first_usage = least(a.first_usage, excluded.first_usage),
+        metadata = a.metadata || excluded.metadata,
+        updated_at = CASE WHEN excluded.metadata = '{}'::jsonb THEN a.updated_at
+                          ELSE excluded.updated_at END
+    WHERE a.first_usage > excluded.first_usage OR excluded.metadata <> '{}'::jsonb
+"""
+
+INSERT_TRANSACTION_SQL = f"""
 WITH lock AS (
     SELECT 1 FROM ledgers WHERE name = $1 FOR UPDATE
 ),
@@ -119,13 +129,7 @@ acc AS (
     SELECT $1, u.address, string_to_array(u.address, ':'), u.metadata::jsonb, $2, $11, $11
     FROM l CROSS JOIN unnest($24::text[], $25::text[]) AS u(address, metadata)
     ORDER BY u.address
-    ON CONFLICT (ledger, address) DO UPDATE
-    SET first_usage = least(a.first_usage, excluded.first_usage),
-        metadata = a.metadata || excluded.metadata,
-        updated_at = CASE WHEN excluded.metadata = '{}'::jsonb THEN a.updated_at
-                          ELSE excluded.updated_at END
-    WHERE a.first_usage > excluded.first_usage OR excluded.metadata <> '{}'::jsonb
-),
+{ACCOUNT_UPSERT_CONFLICT}),
 lg AS (
     INSERT INTO logs (ledger, id, type, data, date, hash, idempotency_key, idempotency_hash)
     SELECT $1, l.log_id, $26, jsonb_set($27::jsonb, $28::text[], to_jsonb(l.tx_id)), $11,

@@ -18,6 +18,7 @@ from domain.ledger.models import CreateTransaction, Posting, WriteOptions
 from domain.ledger.service import LedgerService
 from storage.database import Database
 from storage.ledger.store import PgLedgerStore
+from tests.integration.ledger.helpers import VOLUMES_NOT_MATCHING_MOVES_SQL
 
 LEDGER = "batches"
 
@@ -50,15 +51,7 @@ async def _check_database(database_url: str) -> None:
         head = await conn.fetchrow("SELECT last_transaction_id, last_log_id, last_log_hash "
                                    "FROM ledgers WHERE name=$1", LEDGER)
         assert head["last_transaction_id"] == len(ids) and head["last_log_hash"] == previous
-        mismatched = await conn.fetchval("""
-            SELECT count(*) FROM accounts_volumes v
-            LEFT JOIN (SELECT account_address, asset,
-                              sum(CASE WHEN is_source THEN 0 ELSE amount END) i,
-                              sum(CASE WHEN is_source THEN amount ELSE 0 END) o
-                       FROM moves WHERE ledger=$1 GROUP BY 1, 2) m
-              ON m.account_address = v.address AND m.asset = v.asset
-            WHERE v.ledger=$1 AND (v.input <> coalesce(m.i, 0) OR v.output <> coalesce(m.o, 0))
-        """, LEDGER)
+        mismatched = await conn.fetchval(VOLUMES_NOT_MATCHING_MOVES_SQL, LEDGER)
         assert mismatched == 0
         # every move's post-commit volumes are the running sums in id order
         bad = await conn.fetchval("""

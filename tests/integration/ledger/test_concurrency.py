@@ -13,7 +13,13 @@ from domain.ledger.hashing import verify_chain
 from domain.ledger.models import CreateTransaction, Posting, WriteOptions
 from domain.ledger.service import LedgerService
 from storage.ledger.store import PgLedgerStore
-from tests.integration.ledger.helpers import BASE, create_ledger, posting, send
+from tests.integration.ledger.helpers import (
+    BASE,
+    VOLUMES_NOT_MATCHING_MOVES_SQL,
+    create_ledger,
+    posting,
+    send,
+)
 
 ACCOUNTS = [f"users:{i}" for i in range(10)]
 
@@ -29,15 +35,7 @@ async def check_invariants(database_url: str, client, ledger: str) -> None:
             "SELECT asset, sum(input - output) s FROM accounts_volumes WHERE ledger=$1 "
             "GROUP BY asset", ledger)
         assert all(r["s"] == 0 for r in sums)
-        mismatched = await conn.fetchval("""
-            SELECT count(*) FROM accounts_volumes v
-            LEFT JOIN (SELECT account_address, asset,
-                              sum(CASE WHEN is_source THEN 0 ELSE amount END) i,
-                              sum(CASE WHEN is_source THEN amount ELSE 0 END) o
-                       FROM moves WHERE ledger=$1 GROUP BY 1, 2) m
-              ON m.account_address = v.address AND m.asset = v.asset
-            WHERE v.ledger=$1 AND (v.input <> coalesce(m.i, 0) OR v.output <> coalesce(m.o, 0))
-        """, ledger)
+        mismatched = await conn.fetchval(VOLUMES_NOT_MATCHING_MOVES_SQL, ledger)
         assert mismatched == 0
         ids = [r["id"] for r in await conn.fetch(
             "SELECT id FROM transactions WHERE ledger=$1 ORDER BY id", ledger)]

@@ -10,7 +10,14 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.integration.ledger.helpers import BASE, assert_error, create_ledger, posting, send
+from tests.integration.ledger.helpers import (
+    BASE,
+    VOLUMES_NOT_MATCHING_MOVES_SQL,
+    assert_error,
+    create_ledger,
+    posting,
+    send,
+)
 
 
 async def run(client: httpx.AsyncClient, ledger: str, plain: str,
@@ -325,15 +332,7 @@ send $m (
         total = await conn.fetchval(
             "SELECT sum(input - output) FROM accounts_volumes WHERE ledger = $1", ledger)
         assert total == 0
-        mismatched = await conn.fetchval("""
-            SELECT count(*) FROM accounts_volumes v
-            LEFT JOIN (SELECT account_address, asset,
-                              sum(CASE WHEN is_source THEN 0 ELSE amount END) i,
-                              sum(CASE WHEN is_source THEN amount ELSE 0 END) o
-                       FROM moves WHERE ledger = $1 GROUP BY 1, 2) m
-              ON m.account_address = v.address AND m.asset = v.asset
-            WHERE v.ledger = $1 AND (v.input <> coalesce(m.i, 0) OR v.output <> coalesce(m.o, 0))
-        """, ledger)
+        mismatched = await conn.fetchval(VOLUMES_NOT_MATCHING_MOVES_SQL, ledger)
         assert mismatched == 0
     finally:
         await conn.close()

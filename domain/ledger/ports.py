@@ -65,7 +65,7 @@ class TransactionSpec:
     """A new transaction before its dates: what the set-based write path is given. A
     transaction without a client timestamp is dated when its batch is evaluated (`dated`), so
     that dates follow the order transactions are written in; back-dating then only ever comes
-    from a client's own timestamp."""
+    from a client's timestamp (its own, or a future one already written)."""
 
     ledger: str
     postings: list[Posting]

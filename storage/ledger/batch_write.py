@@ -335,25 +335,21 @@ class _Batch:
         if spec.reference is not None and spec.reference in self.used_refs:
             return SubmitOutcome(error=ReferenceConflictError(spec.reference))
         rows = self.rows
-        # Dates: insertion dates never go back; a transaction without a client timestamp is
-        # dated then, and never before what its rows already hold (so it is never back-dated).
+        # Dates: this writer's insertion dates never go back, and a transaction without a client
+        # timestamp is dated with its insertion date; so only a client's timestamp (its own, or
+        # an earlier one in the future) can make a transaction back-dated.
         now = spec.requested_at
         if self.stamp is not None and self.stamp > now:
             now = self.stamp
+        timestamp = spec.timestamp or now
         for change in spec.plan.changes:
             pair = self.pairs.get((change.address, change.asset))
-            seen = pair.max_ts if pair is not None else None
+            if pair is not None and pair.max_ts is not None and pair.max_ts > timestamp:
+                return SubmitOutcome(deferred=True)
             if rows is not None:
                 led = rows[(change.address, change.asset)].last_effective_date
-                if led is not None and (seen is None or led > seen):
-                    seen = led
-            if seen is None:
-                continue
-            if spec.timestamp is None:
-                if seen > now:
-                    now = seen
-            elif seen > spec.timestamp:
-                return SubmitOutcome(deferred=True)  # back-dated by its client
+                if led is not None and led > timestamp:
+                    return SubmitOutcome(deferred=True)
         if rows is not None:
             for change in spec.plan.changes:
                 if change.required_balance is None:

@@ -177,3 +177,31 @@ async def test_bulk_elements_share_a_batch_and_keep_their_order(
     assert [o.result.transaction.id if o.result else None  # type: ignore[union-attr]
             for o in kept] == [3, 4, None, 5, 6, 7]
     await _check_database(database_url)
+
+
+async def test_client_timestamps_out_of_order_within_one_batch(
+        database: Database, database_url: str) -> None:
+    """A bulk whose second element is dated before its first: the second is back-dated, so it
+    is written the per-transaction way, which rewrites the first's effective volumes."""
+    from domain.ledger.service import BulkElement
+
+    service, _ = await _service(database)
+    await service.create_ledger(LEDGER, None, {}, None)
+    late = datetime(2026, 1, 2, tzinfo=UTC)
+    early = datetime(2026, 1, 1, tzinfo=UTC)
+    future = datetime.now(UTC) + timedelta(days=365)
+    elements = [BulkElement("CREATE_TRANSACTION", _tx("world", "gina", amount, timestamp=when),
+                            WriteOptions())
+                for amount, when in ((1, late), (2, early), (4, future), (8, None))]
+    outcomes = await service.bulk(LEDGER, elements, atomic=False, parallel=False,
+                                  continue_on_failure=False)
+    assert [o.result.transaction.id for o in outcomes] == [1, 2, 3, 4]  # type: ignore[union-attr]
+    txs = [await service.get_transaction(LEDGER, i, expand=("effectiveVolumes",))
+           for i in range(1, 5)]
+    effective = [tx.post_commit_effective_volumes["gina"]["USD"].input for tx in txs]
+    # in time: early (2), late (1), now (8), future (4)
+    assert effective == [3, 2, 15, 11]
+    # without a timestamp of its own, a transaction is dated when written, even when a row
+    # already holds a later (future) date: it is then simply back-dated
+    assert txs[3].timestamp < future
+    await _check_database(database_url)

@@ -33,7 +33,7 @@ def _specs(count: int) -> list[TransactionSpec]:
             account_metadata={}, reference=None, template=None, timestamp=None,
             requested_at=start + timedelta(microseconds=i), idempotency_key=None,
             idempotency_hash=None)
-        spec.predate()  # done by the request, outside the batch (as in the API)
+        spec.dated(spec.requested_at)  # built by the request, outside the batch (as in the API)
         specs.append(spec)
     return specs
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from api.ledger.inputs import header
 from domain.ledger.hashing import format_time
 from domain.ledger.models import (
     Account,
@@ -25,10 +26,7 @@ _TRUE = {"true", "yes", "y", "1"}
 
 
 def bigint_as_string(request: Request) -> bool:
-    for key, value in request.scope["headers"]:  # (see api/ledger/inputs.header)
-        if key == b"formance-bigint-as-string":
-            return value.decode("latin-1").strip().lower() in _TRUE
-    return False
+    return (header(request, b"formance-bigint-as-string") or "").strip().lower() in _TRUE
 
 
 class Renderer:

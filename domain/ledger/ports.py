@@ -81,16 +81,16 @@ class TransactionSpec:
     _dated: NewTransaction | None = field(default=None, repr=False, compare=False)
 
     def dated(self, now: datetime) -> NewTransaction:
-        """The transaction's documents as of `now`. Built once for `now == requested_at`
-        (what nearly every batch asks for) by `predate`, in the request's own coroutine,
-        outside the writer's serial section."""
+        """The transaction's documents as of `now`. The ones as of `requested_at`, which nearly
+        every batch asks for, are built once (storage asks for them first, in the request's
+        own coroutine, outside the writer's serial section) and kept."""
         cached = self._dated
         if cached is not None and cached.inserted_at == now:
             return cached
-        return self._build(now)
-
-    def predate(self) -> None:
-        self._dated = self._build(self.requested_at)
+        built = self._build(now)
+        if now == self.requested_at:
+            self._dated = built
+        return built
 
     def _build(self, now: datetime) -> NewTransaction:
         from domain.ledger.hashing import PENDING_ID

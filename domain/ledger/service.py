@@ -201,7 +201,8 @@ class LedgerService:
         await self.require_ledger(ledger)
         self._validate(command)
         if isinstance(command, CreateTransaction) and not options.dry_run:
-            results = await self._submit(ledger, [(command, options)], stop_on_failure=False)
+            results = await self._submit(ledger, [(command, options)], stop_on_failure=False,
+                                         validated=True)
             if results:
                 outcome = results[0]
                 if outcome.error is not None:
@@ -258,7 +259,7 @@ class LedgerService:
         return outcomes
 
     async def _submit(self, ledger: str, commands: list[tuple[Command, WriteOptions]], *,
-                      stop_on_failure: bool) -> list[_Submitted]:
+                      stop_on_failure: bool, validated: bool = False) -> list[_Submitted]:
         """The set-based write path (LedgerStore.submit_transactions) for new transactions that
         need no read beforehand: postings, or a script whose sources are all unbounded. Returns
         the outcomes of a prefix of `commands`, in order; the rest (a command that needs reads,
@@ -270,12 +271,12 @@ class LedgerService:
                 if not isinstance(command, CreateTransaction) or options.dry_run:
                     break
                 try:
-                    self._validate(command)
+                    if not validated:
+                        self._validate(command)
                     # (the schema is enforced by _new_transaction, on the final postings)
                     new = await self._new_transaction(ledger, _NO_READS, command, options, set())
                 except (_NeedsReads, DomainError):
                     break
-                new.predate()
                 news.append(new)
             if not news:
                 return []

@@ -49,8 +49,8 @@ from domain.ledger.errors import (
 from domain.ledger.hashing import chain_hash, format_time, log_memento, split_pending_id
 from domain.ledger.models import AggregatedVolumes, Log, Transaction, Volumes
 from domain.ledger.ports import NewTransaction, SubmitOutcome, TransactionSpec
-from storage.ledger.jsonutil import dumps, loads
-from storage.ledger.writes import ACCOUNT_UPSERT_CONFLICT
+from storage.ledger.jsonutil import dumps
+from storage.ledger.writes import ACCOUNT_UPSERT_CONFLICT, find_logs_by_idempotency_keys
 from storage.outbox import event_envelope
 
 APP = "ledger"
@@ -77,11 +77,6 @@ FROM l LEFT JOIN vol ON true
 
 USED_REFERENCES_SQL = """
 SELECT reference FROM transactions WHERE ledger = $1 AND reference = ANY($2::text[])
-"""
-
-KNOWN_KEYS_SQL = """
-SELECT id, type, data::text, date, hash, idempotency_key, idempotency_hash
-FROM logs WHERE ledger = $1 AND idempotency_key = ANY($2::text[])
 """
 
 # The batch travels as one JSON document per table (arrays of rows, amounts as strings, times
@@ -477,14 +472,6 @@ class _Batch:
             tx.post_commit_effective_volumes = pcv
 
 
-@dataclass(eq=False, slots=True)
-class Prepared:
-    groups: Sequence[FastGroup]
-    batch: _Batch
-    outcomes: list[list[SubmitOutcome]]
-    args: list[Any]
-
-
 class BatchWriter:
     """Writes batches of one ledger (module docstring), remembering the ledger head between
     them. One writer per ledger per process, used by one batch at a time."""
@@ -503,16 +490,30 @@ class BatchWriter:
     async def write(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
                     ) -> list[list[SubmitOutcome]]:
         """Returns once written and durable (or raises: nothing was written)."""
-        prepared = self.prepare(groups)
-        if prepared is None:
-            return await self.write_locked(conn, groups)
-        return await self.write_prepared(conn, prepared)
+        optimistic = self._evaluate_optimistic(groups)
+        if optimistic is not None:
+            batch, outcomes = optimistic
+            self.head = None  # unknown until the statement says
+            try:
+                finals = await conn.fetch(WRITE_SQL, *batch.write_args())
+            except asyncpg.PostgresError as exc:
+                if not getattr(exc, "sqlstate", "").startswith(("LF", "23", "40")):
+                    raise
+                # Another writer, a back-dated row, a failing balance, a reference in use:
+                # the locked way sorts out who gets what.
+                log.debug("optimistic batch refused (%s), locking", exc)
+                self.counts["refused"] += 1
+            else:
+                batch.finish(finals)
+                self.head, self.stamp = batch.head, batch.stamp
+                self.counts["optimistic"] += 1
+                return outcomes
+        return await self._write_locked(conn, groups)
 
-    def prepare(self, groups: Sequence[FastGroup]) -> Prepared | None:
-        """The OPTIMISTIC batch, evaluated from the remembered head, which then moves to the
-        batch's end at once: the next batch may be sent before this one has committed (its
-        statement queues on the ledger row, and its check of the head fails if this one did).
-        None when it must go LOCKED."""
+    def _evaluate_optimistic(self, groups: Sequence[FastGroup]
+                             ) -> tuple[_Batch, list[list[SubmitOutcome]]] | None:
+        """The OPTIMISTIC batch, evaluated from the remembered head; None when the batch must
+        go LOCKED (head unknown, idempotency keys to look up, a reference twice in it)."""
         head = self.head
         if head is None or any(n.idempotency_key is not None
                                for g in groups for n in g.items):
@@ -522,38 +523,18 @@ class BatchWriter:
         outcomes = [batch.evaluate(g) for g in groups]
         if not batch.accepted or any(o.error is not None or o.deferred
                                      for r in outcomes for o in r):
-            return None  # (a reference twice in the batch: let the locked way sort it out)
-        self.head = batch.head
-        self.stamp = batch.stamp
-        return Prepared(groups, batch, outcomes, batch.write_args())
+            return None
+        return batch, outcomes
 
-    async def write_prepared(self, conn: asyncpg.Connection, prepared: Prepared
-                             ) -> list[list[SubmitOutcome]]:
-        try:
-            finals = await conn.fetch(WRITE_SQL, *prepared.args)
-        except asyncpg.PostgresError as exc:
-            self.head = None
-            if not getattr(exc, "sqlstate", "").startswith(("LF", "23", "40")):
-                raise
-            # Another writer, a back-dated row, a failing balance, a reference in use, a
-            # previous batch that failed: the locked way sorts out who gets what.
-            log.debug("optimistic batch refused (%s), locking", exc)
-            self.counts["refused"] += 1
-            return await self.write_locked(conn, prepared.groups)
-        prepared.batch.finish(finals)
-        self.counts["optimistic"] += 1
-        return prepared.outcomes
-
-    async def write_locked(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
-                           ) -> list[list[SubmitOutcome]]:
+    async def _write_locked(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
+                            ) -> list[list[SubmitOutcome]]:
         self.head = None
         try:
             async with conn.transaction():
                 outcomes, batch = await self._locked(conn, groups)
         except _Refused as refused:
             return refused.outcomes
-        self.head = batch.head
-        self.stamp = batch.stamp
+        self.head, self.stamp = batch.head, batch.stamp
         self.counts["locked"] += 1
         return outcomes
 
@@ -578,13 +559,7 @@ class BatchWriter:
                 if refs else set())
         keys = [n.idempotency_key for g in groups for n in g.items
                 if n.idempotency_key is not None]
-        known: dict[str, Log] = {}
-        if keys:
-            for r in await conn.fetch(KNOWN_KEYS_SQL, ledger, keys):
-                known[r["idempotency_key"]] = Log(
-                    id=r["id"], type=r["type"], data=loads(r["data"]), date=r["date"],
-                    hash=r["hash"], idempotency_key=r["idempotency_key"],
-                    idempotency_hash=r["idempotency_hash"])
+        known = await find_logs_by_idempotency_keys(conn, ledger, keys) if keys else {}
         batch = _Batch(ledger, LedgerHead(head["last_transaction_id"], head["last_log_id"],
                                           head["last_log_hash"]), rows, used, known, self.stamp)
         outcomes = [batch.evaluate(g) for g in groups]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from sqlalchemy import (
@@ -49,6 +49,21 @@ def _vol(i: Any, o: Any) -> Volumes:
     return Volumes(int(i), int(o))
 
 
+_F = TypeVar("_F", bound=PgLedgerWriter)
+
+
+@asynccontextmanager
+async def _finishing(unit: _F) -> AsyncIterator[_F]:
+    """Ends a writer's (or an importer's) unit of work: committed when the block ends normally,
+    rolled back when it raises."""
+    try:
+        yield unit
+    except BaseException:
+        await unit.finish(failed=True)
+        raise
+    await unit.finish(failed=False)
+
+
 class PgLedgerStore:
     def __init__(self, database: Database) -> None:
         self.db = database
@@ -72,12 +87,9 @@ class PgLedgerStore:
                 self._connection, BatchWriter(ledger))
         return committer
 
-    def batch_counts(self, ledger: str) -> dict[str, int]:
-        """How this process's batches of `ledger` were written (storage/ledger/batch_write.py):
-        `optimistic` (one statement), `locked`, and `refused` optimistic statements."""
-        return dict(self._committer(ledger).batches.counts)
-
     def write_stats(self) -> dict[str, dict[str, int]]:
+        """Per ledger, how this process's batches were written (storage/ledger/batch_write.py):
+        `optimistic` (one statement), `locked`, and `refused` optimistic statements."""
         return {name: dict(c.batches.counts) for name, c in sorted(self._committers.items())}
 
     async def submit_transactions(self, ledger: str, items: list[TransactionSpec], *,
@@ -92,26 +104,17 @@ class PgLedgerStore:
         if not dry_run and not atomic:
             # The common case shares a COMMIT with the writes arriving meanwhile
             # (storage/ledger/group_commit.py explains why).
-            async with self._committer(ledger).turn() as turn:
-                w = PgLedgerWriter(turn.conn, ledger, dry_run=False, atomic=False,
-                                   in_transaction=turn.in_batch)
-                try:
-                    yield w
-                except BaseException:
-                    await w.finish(failed=True)
-                    raise
-                await w.finish(failed=False)
+            async with self._committer(ledger).turn() as turn, _finishing(PgLedgerWriter(
+                    turn.conn, ledger, dry_run=False, atomic=False,
+                    in_transaction=turn.in_batch)) as w:
+                yield w
             return
         async with self._connection() as conn:
             w = PgLedgerWriter(conn, ledger, dry_run=dry_run, atomic=atomic)
             if dry_run or atomic:
                 await w.begin()
-            try:
+            async with _finishing(w):
                 yield w
-            except BaseException:
-                await w.finish(failed=True)
-                raise
-            await w.finish(failed=False)
 
     async def _rows(self, stmt: Any) -> Sequence[Any]:
         async with self.db.transaction() as conn:
@@ -438,14 +441,10 @@ class PgLedgerStore:
         async with self.db.engine.connect() as sa_conn:
             raw = await sa_conn.get_raw_connection()
             conn: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-            w = PgLogImporter(conn, ledger)
-            await w.begin()
-            try:
-                yield w
-            except BaseException:
-                await w.finish(failed=True)
-                raise
-            await w.finish(failed=False)
+            importer = PgLogImporter(conn, ledger)
+            await importer.begin()
+            async with _finishing(importer):
+                yield importer
 
     async def has_schemas(self, ledger: str) -> bool:
         t = schemas_store.ledger_schemas

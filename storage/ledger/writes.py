@@ -192,9 +192,9 @@ SELECT account_address, asset, i, o FROM ours ORDER BY seq
 
 # Every write transaction of a ledger takes the ledger row first: it is the one row they all
 # update (ids, log hash chain), so it serialises them anyway, and taking it first gives every
-# path one lock order (ledger, transaction row, volume rows sorted, accounts). That is what lets
-# the set-based path send its next batch before the previous one has committed
-# (storage/ledger/batch_write.py): the next statement queues on this row, not in a deadlock.
+# path one lock order (ledger, transaction row, volume rows sorted, accounts), so the set-based
+# path (storage/ledger/batch_write.py) and this one can run side by side, in one process or
+# several, and queue on this row instead of deadlocking on volume rows.
 LOCK_LEDGER_SQL = "SELECT 1 FROM ledgers WHERE name = $1 FOR UPDATE"
 
 LOCK_BALANCES_SQL = """
@@ -225,10 +225,22 @@ FROM transactions WHERE ledger = $1 AND id = $2
 FOR UPDATE
 """
 
-FIND_LOG_SQL = """
+FIND_LOGS_SQL = """
 SELECT id, type, data::text, date, hash, idempotency_key, idempotency_hash
-FROM logs WHERE ledger = $1 AND idempotency_key = $2
+FROM logs WHERE ledger = $1 AND idempotency_key = ANY($2::text[])
 """
+
+
+async def find_logs_by_idempotency_keys(conn: asyncpg.Connection, ledger: str,
+                                        keys: list[str]) -> dict[str, Log]:
+    """The logs already written under these idempotency keys, by key."""
+    return {
+        row["idempotency_key"]: Log(
+            id=row["id"], type=row["type"], data=loads(row["data"]), date=row["date"],
+            hash=row["hash"], idempotency_key=row["idempotency_key"],
+            idempotency_hash=row["idempotency_hash"])
+        for row in await conn.fetch(FIND_LOGS_SQL, ledger, keys)
+    }
 
 # Metadata writes: the ledger row first (see LOCK_LEDGER_SQL), then the target, the ledger's
 # log counter and hash, the log and the event.
@@ -373,12 +385,7 @@ class PgLedgerWriter:
     # --- reads inside the unit of work ------------------------------------------------------
 
     async def find_log_by_idempotency_key(self, key: str) -> Log | None:
-        row = await self.conn.fetchrow(FIND_LOG_SQL, self.ledger, key)
-        if row is None:
-            return None
-        return Log(id=row["id"], type=row["type"], data=loads(row["data"]), date=row["date"],
-                   hash=row["hash"], idempotency_key=row["idempotency_key"],
-                   idempotency_hash=row["idempotency_hash"])
+        return (await find_logs_by_idempotency_keys(self.conn, self.ledger, [key])).get(key)
 
     async def get_balances(self, query: dict[str, set[str]]) -> dict[str, dict[str, int]]:
         """The Numscript store: current balances, locked until the end of the unit of work.

@@ -76,7 +76,7 @@ async def test_writes_after_the_first_are_one_statement_each(database: Database,
     last = results[-1].transaction
     assert last is not None and last.post_commit_volumes["users:2"]["USD"].input == 40
     assert last.post_commit_volumes["world"]["USD"].output == 120
-    counts = store.batch_counts(LEDGER)
+    counts = store.write_stats()[LEDGER]
     assert counts.get("locked") == 1 and counts.get("optimistic") == 11
     await _check_database(database_url)
 
@@ -97,7 +97,7 @@ async def test_another_process_writing_in_between(database: Database,
         # the answer's volumes are the row's after this very transaction
         assert result.transaction.post_commit_volumes["users:1"]["USD"].input == i + 1
     assert ids == list(range(1, 11))
-    assert first_store.batch_counts(LEDGER).get("refused", 0) >= 4
+    assert first_store.write_stats()[LEDGER].get("refused", 0) >= 4
     await _check_database(database_url)
 
 
@@ -116,7 +116,7 @@ async def test_a_failing_balance_leaves_the_others_of_its_batch(database: Databa
     assert "alice" in str(lost[0]) and "the transaction needs 3" in str(lost[0])
     assert sorted(w.transaction.post_commit_volumes["alice"]["USD"].output  # type: ignore[union-attr]
                   for w in won) == [3, 6, 9]
-    assert store.batch_counts(LEDGER).get("refused", 0) >= 1  # the statement said no first
+    assert store.write_stats()[LEDGER].get("refused", 0) >= 1  # the statement said no first
     account = await service.get_account(LEDGER, "alice", expand=("volumes",))
     assert account.volumes["USD"].input - account.volumes["USD"].output == 1
     await _check_database(database_url)

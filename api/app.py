@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_response, install_error_handlers
 from api.health import TemporalProbe, check_health
+from api.input_guard import InputGuard
 from api.ledger.hot_writes import hot_writes, is_hot
 from api.modules import VERSION, Module, modules
 from config.settings import Settings
@@ -23,11 +24,18 @@ from storage.database import Database
 
 class GatewayApp(FastAPI):
     """The FastAPI app, with the ledger's two write routes answered before its middleware stack
-    (api/ledger/hot_writes.py says why and how they stay identical)."""
+    (api/ledger/hot_writes.py says why and how they stay identical). Every HTTP request first
+    passes the input guard (NUL characters, body size: api/input_guard.py), on both paths."""
 
     hot_writes: ASGIApp | None = None
+    input_guard: InputGuard | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.input_guard is not None and scope["type"] == "http":
+            admitted = await self.input_guard.admit(scope, receive, send)
+            if admitted is None:
+                return
+            receive = admitted
         if self.hot_writes is not None and is_hot(scope):
             scope["app"] = self
             await self.hot_writes(scope, receive, send)
@@ -57,6 +65,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         redoc_url=None,
     )
     app.state.settings = settings
+    app.input_guard = InputGuard(settings)
     app.state.database = db
     app.state.temporal_probe = probe
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],

@@ -48,6 +48,18 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Request size limits (api/input_guard.py), on every route including the ledger's hot write
+    # routes. Generous for real use; they bound what one request can cost in memory and CPU.
+    limit_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="largest request body (the ledger's log import has "
+        "its own limit); a bigger one is refused with 413 before it is read")
+    limit_postings_per_transaction: int = Field(1000, ge=1)
+    limit_bulk_elements: int = Field(100, ge=1, description="Formance's own default bulk size")
+    limit_metadata_keys: int = Field(256, ge=1, description="keys per metadata map")
+    limit_metadata_value_chars: int = Field(
+        16 * 1024, ge=64, description="characters per metadata key or value")
+    limit_script_chars: int = Field(64 * 1024, ge=256, description="characters per Numscript")
+
     # Auth (/api/auth and bearer tokens on every module). Off by default for the library and the
     # tests of other modules; `make run` turns it on.
     auth_enabled: bool = False

@@ -36,8 +36,19 @@ class LedgerRequestContext:
         try:
             await self.app(scope, receive, send)
         finally:
-            route = scope.get("route")
-            REQUESTS[f"{scope['method']} {getattr(route, 'path', scope['path'])}"] += 1
+            REQUESTS[metric_key(scope)] += 1
+
+
+# Counters are keyed by method and route template, never by anything a client chose freely: a
+# key per raw path of unmatched requests grew without bound (30,000 junk paths: 59 MB kept for
+# good). Unknown methods share one key for the same reason.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def metric_key(scope: Scope) -> str:
+    method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+    template = getattr(scope.get("route"), "path", None)
+    return f"{method} {template if isinstance(template, str) else '(unmatched)'}"
 
 
 def set_request_context(scope: Scope) -> None:

@@ -7,7 +7,8 @@ path is CPU-bound in this process (README, Performance). Here the app recognises
 itself and calls the very same route functions (api/ledger/v2.py), with the same error
 handlers (api/errors.py), the same bearer-token check when auth is on, and the same
 per-request context (api/ledger/context.py). Anything unusual (a CORS request, a root path)
-takes the full stack, so the two paths can only differ in speed."""
+takes the full stack, so the two paths can only differ in speed. Both paths pass the app's input
+guard first (NUL characters, request size limits: api/input_guard.py)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from domain.ledger.models import (
     TargetType,
 )
 from domain.ledger.query import load_json, parse_bool, parse_datetime
+from domain.ledger.validation import check_postings_count, validate_script_size
 
 _INTEGER = re.compile(r"^[0-9]+$")
 # Ledgerflow has one Numscript engine (the reference interpreter); both Formance runtime names
@@ -98,6 +99,7 @@ def amount(value: object, where: str) -> int:
 def parse_postings(value: object, where: str) -> tuple[Posting, ...]:
     if not isinstance(value, list):
         raise ValidationError(f"{where} must be an array, got {_kind(value)}")
+    check_postings_count(len(value), where)  # before building them (LIMIT_POSTINGS_...)
     out = []
     for i, item in enumerate(value):
         at = f"{where}[{i}]"
@@ -137,6 +139,7 @@ def parse_create_transaction(body: object, *, force: bool, where: str = "body"
             plain = ""
         elif not isinstance(plain, str):
             raise ValidationError(f"{where}.script.plain must be a string, got {_kind(plain)}")
+        validate_script_size(plain, what=f"{where}.script.plain")
         raw_vars = s.get("vars") or {}
         expect_object(raw_vars, f"{where}.script.vars")
         variables = {}

@@ -306,7 +306,7 @@ async def list_logs(ledger: str, request: Request) -> Response:
 @router.post("/v2/{ledger}/_bulk", operation_id="v2CreateBulk")
 async def create_bulk(ledger: str, request: Request) -> Response:
     from domain.ledger.errors import BulkSizeExceededError
-    from domain.ledger.service import MAX_BULK_ELEMENTS
+    from domain.ledger.validation import bulk_element_limit
 
     content_type = (header(request, b"content-type") or "").split(";")[0].strip().lower()
     if content_type in STREAM_CONTENT_TYPES:
@@ -320,9 +320,8 @@ async def create_bulk(ledger: str, request: Request) -> Response:
     items = body if body is not None else []
     if not isinstance(items, list):
         raise ValidationError("the bulk body must be a JSON array of elements")
-    if len(items) > MAX_BULK_ELEMENTS:
-        raise BulkSizeExceededError(
-            f"bulk has {len(items)} elements, the maximum is {MAX_BULK_ELEMENTS}")
+    if len(items) > (limit := bulk_element_limit()):
+        raise BulkSizeExceededError(f"bulk has {len(items)} elements, the maximum is {limit}")
     elements = []
     for index, item in enumerate(items):
         action, ik, command = parse_bulk_element(item, index)

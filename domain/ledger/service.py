@@ -67,6 +67,7 @@ from domain.ledger.records import (
 )
 from domain.ledger.validation import (
     DEFAULT_BUCKET,
+    bulk_element_limit,
     resolve_features,
     validate_address,
     validate_bucket,
@@ -218,9 +219,9 @@ class LedgerService:
                    parallel: bool, continue_on_failure: bool) -> list[BulkOutcome]:
         from domain.ledger.errors import BulkSizeExceededError
 
-        if len(elements) > MAX_BULK_ELEMENTS:
+        if len(elements) > (limit := bulk_element_limit()):  # LIMIT_BULK_ELEMENTS
             raise BulkSizeExceededError(
-                f"bulk has {len(elements)} elements, the maximum is {MAX_BULK_ELEMENTS}"
+                f"bulk has {len(elements)} elements, the maximum is {limit}"
             )
         if atomic and parallel:
             raise ValidationError("atomic and parallel cannot be combined")

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
+from domain.amounts import parse_amount
 from domain.errors import ValidationError
 from domain.ledger.models import (
     CreateTransaction,
@@ -80,20 +81,9 @@ def optional_bool(doc: dict[str, Any], key: str, where: str) -> bool:
 
 
 def amount(value: object, where: str) -> int:
-    """An integer amount: a JSON integer, or a string of digits (bigint-as-string clients)."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValidationError(f"{where} must be an integer, got {_kind(value)}"
-                              + (f" {value!r}" if isinstance(value, float) else ""))
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("-") and _INTEGER.match(text[1:]):
-            raise ValidationError(f"{where} must be >= 0, got {text}")
-        if not _INTEGER.match(text):
-            raise ValidationError(f"{where} must be an integer, got string {value!r}")
-        return int(text)
-    if value < 0:
-        raise ValidationError(f"{where} must be >= 0, got {value}")
-    return value
+    """An integer amount: a JSON integer, or a string of digits (bigint-as-string clients).
+    The stack's one amount parser (domain/amounts.py), shared with wallets."""
+    return parse_amount(value, where)
 
 
 def parse_postings(value: object, where: str) -> tuple[Posting, ...]:

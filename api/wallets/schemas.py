@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
+from domain.amounts import parse_amount
 from domain.errors import ValidationError
 from domain.ledger.models import Transaction
 from domain.ledger.query import format_datetime, parse_datetime
@@ -32,9 +33,26 @@ def _time(value: str | None, field: str) -> datetime | None:
     return parse_datetime(value, context=field) if value else None
 
 
+def _amount(value: object, where: str) -> object:
+    """The stack's one amount parser (domain/amounts.py), run before pydantic's lax int
+    coercion, which would accept `100.0` as 100. Its error is re-raised as a ValueError so that
+    pydantic reports it as a 400 VALIDATION naming the field."""
+    if value is None:
+        return None
+    try:
+        return parse_amount(value, where)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from None
+
+
 class MonetaryBody(_Body):
     asset: str
     amount: int
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _parse_amount(cls, value: object) -> object:
+        return _amount(value, "amount")
 
     def to_domain(self) -> Monetary:
         return Monetary(asset=self.asset, amount=self.amount)
@@ -112,6 +130,11 @@ class DebitWalletRequest(_Body):
 class ConfirmHoldRequest(_Body):
     amount: int | None = None
     final: bool | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _parse_amount(cls, value: object) -> object:
+        return _amount(value, "amount")
 
 
 # --- renderings --------------------------------------------------------------------------------

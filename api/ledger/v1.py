@@ -3,9 +3,10 @@ the same LedgerService as v2 (nothing here decides anything about the ledger).
 
 v1 quirks kept on purpose (shared/reference/api-behaviours.md, "Ledger v1 differences"): a
 ledger is created on first use (bucket = its name); `txid`; an unknown account is a 200 with an
-empty account; `preview` is dryRun and `disableChecks` is force; `/transactions/batch` always
-answers 400; filters are plain query parameters; `page_size`/`pagination_token`/`after` are
-accepted; error codes are those of the v1 enum."""
+empty account; `preview` is dryRun and `disableChecks` is force; filters are plain query
+parameters; `page_size`/`pagination_token`/`after` are accepted; error codes are those of the v1
+enum. One departure: `/transactions/batch` is served (all or none), where Formance ledger v2
+answers 400 "not supported"."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from api.modules import VERSION
 from domain.errors import DomainError, ValidationError
 from domain.ledger.models import (
     Account,
+    Log,
+    LogType,
     RevertTransaction,
     SaveMetadata,
     TargetType,
@@ -38,7 +41,7 @@ from domain.ledger.models import (
     WriteOptions,
 )
 from domain.ledger.query import ListQuery, Resource, parse_list_query
-from domain.ledger.service import LedgerService
+from domain.ledger.service import BulkElement, LedgerService
 
 V1_CODES = frozenset({"INTERNAL", "INSUFFICIENT_FUND", "VALIDATION", "CONFLICT", "NO_SCRIPT",
                       "COMPILATION_FAILED", "METADATA_OVERRIDE", "NOT_FOUND", "TIMEOUT"})
@@ -152,8 +155,8 @@ def v1_vars(value: object) -> dict[str, str]:
     return out
 
 
-def parse_v1_transaction(body: object) -> Any:
-    doc = expect_object(body, "body")
+def parse_v1_transaction(body: object, where: str = "body") -> Any:
+    doc = expect_object(body, where)
     postings = doc.get("postings") or None
     script = doc.get("script")
     plain = script.get("plain") if isinstance(script, dict) else None
@@ -161,7 +164,7 @@ def parse_v1_transaction(body: object) -> Any:
         raise NoScriptError("you need to pass either a posting array or a numscript script")
     if postings and plain:
         raise ValidationError("cannot pass postings and numscript in the same request")
-    v2: dict[str, Any] = {"metadata": v1_metadata(doc.get("metadata"), "metadata")}
+    v2: dict[str, Any] = {"metadata": v1_metadata(doc.get("metadata"), f"{where}.metadata")}
     for key in ("timestamp", "reference"):
         if doc.get(key) is not None:
             v2[key] = doc[key]
@@ -169,7 +172,7 @@ def parse_v1_transaction(body: object) -> Any:
         v2["postings"] = postings
     else:
         v2["script"] = {"plain": plain, "vars": v1_vars(script.get("vars"))}  # type: ignore[union-attr]
-    return parse_create_transaction(v2, force=False), v2
+    return parse_create_transaction(v2, force=False, where=where), v2
 
 
 def _params(request: Request, name: str, *aliases: str) -> str | None:
@@ -365,8 +368,43 @@ async def count_transactions(ledger: str, request: Request) -> Response:
 
 
 @router.post("/{ledger}/transactions/batch", operation_id="CreateTransactions")
-async def create_transactions_batch(ledger: str) -> Response:
-    raise ValidationError("batch is not supported: use POST /v2/{ledger}/_bulk")
+async def create_transactions_batch(ledger: str, request: Request) -> Response:
+    """All or none, as ledger v1 committed a batch: the transactions are written in order in
+    one database transaction (the v2 atomic bulk), so a later one may spend what an earlier one
+    brought, and any failure leaves the ledger as it was. The answer is the v1
+    TransactionsResponse; a failure is the v1 error of the first transaction that failed, its
+    index in the message. (Formance ledger v2 answers this route with a bare 400; Ledgerflow
+    keeps the v1 contract the SDKs still expose.)"""
+    body = expect_object(await json_body(request, required=True), "body")
+    items = body.get("transactions")
+    if not isinstance(items, list):
+        raise ValidationError("body.transactions must be an array of transactions")
+    elements = []
+    for index, item in enumerate(items):
+        where = f"body.transactions[{index}]"
+        try:
+            command, _ = parse_v1_transaction(item, where)
+        except DomainError as exc:
+            if where in exc.message:  # it already names the transaction
+                return error_response(status_for(exc.code), v1_code(exc.code), exc.message)
+            return _batch_error(index, exc)
+        elements.append(BulkElement("CREATE_TRANSACTION", command, WriteOptions()))
+    svc = await ledger_service(request, ledger)
+    outcomes = await svc.bulk(ledger, elements, atomic=True, parallel=False,
+                              continue_on_failure=False)
+    for index, outcome in enumerate(outcomes):
+        if outcome.error is not None:  # the first failure; the rest were cancelled by it
+            return _batch_error(index, outcome.error)
+    data = []
+    for outcome in outcomes:
+        assert outcome.result is not None and outcome.result.transaction is not None
+        data.append(render_transaction(outcome.result.transaction))
+    return json_response({"data": data})
+
+
+def _batch_error(index: int, exc: DomainError) -> Response:
+    return error_response(status_for(exc.code), v1_code(exc.code),
+                          f"transactions[{index}]: {exc.message}", exc.details)
 
 
 @router.post("/{ledger}/transactions", operation_id="createTransaction")
@@ -440,12 +478,31 @@ async def revert_transaction(ledger: str, txid: str, request: Request) -> Respon
 
 # --- logs ---------------------------------------------------------------------------------------
 
+# The v1 Log schema knows two types. A revert is, in v1's model, a new transaction (its metadata
+# `com.formance.spec/state/reverts` says which one it reverts), so REVERTED_TRANSACTION is shown
+# as NEW_TRANSACTION with the same `transaction` in its data. Deleted metadata, schemas and any
+# later v2 log type have no v1 equivalent: they are left out, in the query itself so that pages
+# keep their size and cursors stay exact (an SDK parses `type` as the v1 enum and would fail).
+_V1_LOG_TYPES = {LogType.NEW_TRANSACTION: LogType.NEW_TRANSACTION,
+                 LogType.SET_METADATA: LogType.SET_METADATA,
+                 LogType.REVERTED_TRANSACTION: LogType.NEW_TRANSACTION}
+_V1_LOG_FILTER = {"$or": [{"$match": {"type": t.value}} for t in _V1_LOG_TYPES]}
+
+
+def render_log(log: Log) -> dict[str, Any]:
+    doc = Renderer.log(log)
+    if log.type == LogType.REVERTED_TRANSACTION:
+        doc["type"] = LogType.NEW_TRANSACTION.value
+        doc["data"] = {"accountMetadata": {}, **log.data}
+    return doc
+
+
 @router.get("/{ledger}/logs", operation_id="listLogs")
 async def list_logs(ledger: str, request: Request) -> Response:
     svc = await ledger_service(request, ledger)
-    clauses = _time_clauses(request, "date") + _after(request, "id")
+    clauses = [_V1_LOG_FILTER, *_time_clauses(request, "date"), *_after(request, "id")]
     page = await svc.list_logs(ledger, v1_query(request, Resource.LOGS, clauses))
-    return json_response({"cursor": page.envelope(Renderer.log)})
+    return json_response({"cursor": page.envelope(render_log)})
 
 
 def _options(request: Request, payload: Any) -> WriteOptions:

@@ -98,8 +98,18 @@ def hit_headers(result: WriteResult) -> dict[str, str] | None:
 
 # `/_info` (v1's getInfo, the ConfigInfo shape) is served by api/ledger/v1.py.
 @router.get("/_/info", operation_id="v2GetInfo")
-async def get_info() -> Response:
-    return json_response({"server": "ledger", "version": VERSION})
+async def get_info(request: Request) -> Response:
+    """V2ConfigInfo: the spec requires `config` without describing it, so it carries what a
+    client can act on: the storage driver, the bucket and features a new ledger gets by default,
+    and whether non-default features may be asked for."""
+    from domain.ledger.validation import DEFAULT_BUCKET, DEFAULT_FEATURES
+
+    experimental = service(request).experimental_features
+    return json_response({
+        "server": "ledger", "version": VERSION,
+        "config": {"storage": {"driver": "postgres"}, "defaultBucket": DEFAULT_BUCKET,
+                   "defaultFeatures": DEFAULT_FEATURES, "experimentalFeatures": experimental},
+    })
 
 
 @router.get("/v2", operation_id="v2ListLedgers")

@@ -1,5 +1,5 @@
 """Ledger v1 (the legacy API at the root of /api/ledger) over HTTP: auto-created ledgers,
-`txid`, empty accounts, preview, disableChecks, the batch refusal, query-parameter filters and
+`txid`, empty accounts, preview, disableChecks, query-parameter filters and
 the pagination aliases, v1 error codes."""
 
 from __future__ import annotations
@@ -83,9 +83,9 @@ async def test_errors_use_the_v1_codes(client: httpx.AsyncClient) -> None:
     assert r.status_code == 400 and r.json()["errorCode"] == "INSUFFICIENT_FUND", r.text
     r = await client.get(f"{V1}/l4/transactions/99")
     assert r.status_code == 404 and r.json()["errorCode"] == "NOT_FOUND", r.text
-    r = await client.post(f"{V1}/l4/transactions/batch", json={"transactions": []})
-    assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION"
-    assert "not supported" in r.json()["errorMessage"]
+    r = await client.post(f"{V1}/l4/transactions/batch", json={"transactions": [
+        {"postings": [posting("users:1", "b", 5)]}]})
+    assert r.status_code == 400 and r.json()["errorCode"] == "INSUFFICIENT_FUND", r.text
 
 
 async def test_unknown_account_is_empty_and_known_one_has_balances(client: httpx.AsyncClient

@@ -11,12 +11,16 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.availability import ServiceUnavailableError
 from domain.errors import DomainError
+from storage.failures import UNAVAILABLE_LOG, describe, unavailable
 
 log = logging.getLogger("ledgerflow.api")
 
@@ -88,8 +92,25 @@ async def _json_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    down = unavailable(exc)
+    if down is not None:
+        return await _unavailable(request, down)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "INTERNAL", "internal error")
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 for every module, reads and writes alike: the request may be retried. One short,
+    rate-limited log line (an outage fails every request the same way)."""
+    assert isinstance(exc, ServiceUnavailableError)
+    cause = exc.__cause__ or exc.__context__
+    UNAVAILABLE_LOG.warning("%s %s: 503 %s%s", request.method, request.url.path, exc.message,
+                            f" ({describe(cause)})" if cause is not None else "")
+    return error_response(503, exc.code, exc.message, headers={"Retry-After": "1"})
+
+
+async def _driver_error(request: Request, exc: Exception) -> JSONResponse:
+    return await _unexpected(request, exc)
 
 
 _HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
@@ -97,6 +118,14 @@ _HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONRe
     RequestValidationError: _validation_error,
     StarletteHTTPException: _http_error,
     json.JSONDecodeError: _json_error,
+    ServiceUnavailableError: _unavailable,
+    # Database errors are answered here rather than by the catch-all `Exception`, which
+    # Starlette runs in its outermost middleware and then re-raises: the server logs a second
+    # traceback and drops the keep-alive connection of a client that was already answered.
+    SQLAlchemyError: _driver_error,
+    asyncpg.PostgresError: _driver_error,
+    asyncpg.InterfaceError: _driver_error,
+    OSError: _driver_error,
     Exception: _unexpected,
 }
 

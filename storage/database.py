@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy import make_url, text
+from sqlalchemy import event, make_url, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -17,9 +18,15 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from domain.availability import DatabaseUnavailableError
 
-class DatabaseUnavailableError(RuntimeError):
-    """PostgreSQL cannot be reached; the message says where we tried."""
+__all__ = ["Database", "DatabaseUnavailableError"]
+
+# No wait on the database is unbounded: a connection attempt, a free pooled connection.
+CONNECT_TIMEOUT_S = 5.0
+POOL_TIMEOUT_S = 10.0
+# Closing the pools on shutdown waits this long for connections still in use.
+DISPOSE_TIMEOUT_S = 5.0
 
 
 def _redact(url: str) -> str:
@@ -44,8 +51,13 @@ class Database:
             max_overflow=pool_size,
             pool_pre_ping=False,
             pool_reset_on_return=None,
+            pool_timeout=POOL_TIMEOUT_S,
+            connect_args={"timeout": CONNECT_TIMEOUT_S},
             **engine_kwargs,
         )
+        # A pooled connection whose socket is known closed (PostgreSQL restarted) is replaced
+        # at checkout: a local check, no round trip, and no request fails on a dead connection.
+        event.listen(self.engine.sync_engine.pool, "checkout", _closed_is_disconnected)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._pool_size = pool_size
         self._write_pool: asyncpg.Pool | None = None
@@ -88,6 +100,7 @@ class Database:
                     self._write_pool = await asyncpg.create_pool(
                         dsn.render_as_string(hide_password=False), min_size=1,
                         max_size=self._pool_size, reset=_keep_session,
+                        timeout=CONNECT_TIMEOUT_S,
                         # Our statements are short; JIT compilation would only add latency.
                         # The write statements are prepared once per connection and their
                         # plans do not depend on the values (arrays, JSON documents): planning
@@ -98,11 +111,22 @@ class Database:
         return self._write_pool
 
     async def dispose(self) -> None:
+        """Bounded: a connection still held (a request cut off by the shutdown grace period)
+        is terminated rather than waited for."""
         if self._write_pool is not None:
-            await self._write_pool.close()
-            self._write_pool = None
+            pool, self._write_pool = self._write_pool, None
+            try:
+                await asyncio.wait_for(pool.close(), DISPOSE_TIMEOUT_S)
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                pool.terminate()
         await self.engine.dispose()
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """No reset query on release (asyncpg still rolls back an open transaction first)."""
+
+
+def _closed_is_disconnected(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise sa_exc.DisconnectionError("connection closed by the server")

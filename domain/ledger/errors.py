@@ -3,6 +3,8 @@ HTTP statuses: LEDGER_NOT_FOUND/NOT_FOUND 404, CONFLICT 409, BULK_SIZE_EXCEEDED 
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.errors import ConflictError, DomainError, NotFoundError, ValidationError
 
 
@@ -21,7 +23,20 @@ class LedgerAlreadyExistsError(DomainError):
 
 
 class InsufficientFundError(DomainError):
+    """The one insufficient-funds rule and its one message, whichever write path finds it
+    (Python over locked rows, or the SQL guard of storage/ledger/writes.py FUNDS_GUARD)."""
+
     code = "INSUFFICIENT_FUND"
+
+    @classmethod
+    def check(cls, address: str, asset: str, balance: int, required: int | None
+              ) -> InsufficientFundError | None:
+        """`required` is the balance the source must hold before the transaction's moves
+        (None: unbounded, or no check)."""
+        if required is None or balance >= required:
+            return None
+        return cls(f"insufficient funds: account {address} has a balance of {balance} {asset}, "
+                   f"the transaction needs {required}")
 
 
 class NoPostingsError(DomainError):
@@ -75,8 +90,19 @@ class WriteContentionError(ConflictError):
 
 
 class TransientWriteError(Exception):
-    """Raised by storage for a deadlock or serialization failure: the service retries the whole
-    unit of work (a Numscript run included) a bounded number of times."""
+    """Raised by storage for a deadlock or serialization failure, or a write that is known not
+    to have committed: the service retries the whole unit of work (a Numscript run included) a
+    bounded number of times."""
+
+
+class CommitRecoveredError(Exception):
+    """Raised by storage when the connection failed around a COMMIT that, read back, did
+    commit: `logs` are what the unit of work wrote. The service answers from them (the write
+    must not run again)."""
+
+    def __init__(self, logs: list[Any]) -> None:
+        super().__init__("the write committed before the connection failed")
+        self.logs = logs
 
 
 # --- issue 5: buckets, schemas, import, exporters and pipelines ---------------------------------

@@ -17,6 +17,7 @@ from domain.ledger import importing as _importing
 from domain.ledger import schemas as _schemas
 from domain.ledger.errors import (
     AlreadyRevertedError,
+    CommitRecoveredError,
     IdempotencyKeyConflictError,
     LedgerAlreadyExistsError,
     LedgerNotFoundError,
@@ -333,6 +334,8 @@ class LedgerService:
                     if failed:
                         w.rollback_only()
                 return outcomes
+            except CommitRecoveredError:
+                return outcomes  # its COMMIT went unanswered but did happen
             except TransientWriteError:
                 await _backoff(attempt)
         raise WriteContentionError()
@@ -348,7 +351,11 @@ class LedgerService:
                         if log is not None:
                             return _replay(log, options)
                     return await work(w)
-            except TransientWriteError:
+            except CommitRecoveredError as recovered:
+                # The connection failed around the COMMIT, and reading back showed it happened:
+                # answer from what was written, never run it again.
+                return _written(recovered.logs[-1])
+            except TransientWriteError:  # a conflict, or known not written: run it again
                 await _backoff(attempt)
             except DomainError:
                 # A concurrent request with the same key may have won the race while this one
@@ -796,11 +803,15 @@ async def _run_script(cmd: CreateTransaction, w: LedgerWriter, hint: set[tuple[s
 def _replay(log: Log, options: WriteOptions) -> WriteResult:
     if log.idempotency_hash != options.idempotency_hash:
         raise IdempotencyKeyConflictError(options.idempotency_key or "")
+    return replace(_written(log), idempotency_hit=True)
+
+
+def _written(log: Log) -> WriteResult:
     tx: Transaction | None = None
     data: dict[str, Any] = log.data
     if log.type in (LogType.NEW_TRANSACTION, LogType.REVERTED_TRANSACTION):
         tx = transaction_from_json(data["transaction"])
-    return WriteResult(log_id=log.id, transaction=tx, idempotency_hit=True)
+    return WriteResult(log_id=log.id, transaction=tx)
 
 
 async def _backoff(attempt: int) -> None:

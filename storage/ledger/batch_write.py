@@ -21,6 +21,11 @@ volume deltas, the ledger's counters, and every transaction, move, account, log 
 
 Lock order is the one of every write path (storage/ledger/writes.py, LOCK_LEDGER_SQL): the
 ledger row first, then the volume rows sorted.
+If the connection fails while the statement (OPTIMISTIC) or the COMMIT (LOCKED) may have
+committed, `write` raises BatchOutcomeUnknown with what the batch wrote (its last log id and
+hash): the caller reads that back (storage/ledger/outcome.py) and, if it committed, `recovered`
+completes the answers.
+
 What this path does not take (a back-dated transaction, which rewrites later moves' effective
 volumes; an idempotency key used twice in one batch) is DEFERRED: the caller runs it through the
 per-transaction path, so every case keeps one implementation of its rules.
@@ -45,16 +50,34 @@ from domain.ledger.errors import (
     InsufficientFundError,
     LedgerNotFoundError,
     ReferenceConflictError,
+    TransientWriteError,
 )
 from domain.ledger.hashing import chain_hash, format_time, log_memento, split_pending_id
 from domain.ledger.models import AggregatedVolumes, Log, Transaction, Volumes
 from domain.ledger.ports import NewTransaction, SubmitOutcome, TransactionSpec
+from storage.failures import is_connection_failure
 from storage.ledger.jsonutil import dumps
-from storage.ledger.writes import ACCOUNT_UPSERT_CONFLICT, find_logs_by_idempotency_keys
+from storage.ledger.outcome import Attempt, OutcomeUnknown, pid_of
+from storage.ledger.writes import (
+    ACCOUNT_UPSERT_CONFLICT,
+    find_logs_by_idempotency_keys,
+    funds_guard,
+)
 from storage.outbox import event_envelope
 
 APP = "ledger"
 log = logging.getLogger(__name__)
+
+# A batch statement is milliseconds; one that has not answered in this time is treated like a
+# dropped connection (outcome unknown, read back), so no request waits on it forever.
+STATEMENT_TIMEOUT_S = 10.0
+
+_BATCH_FINALS_SQL = """
+SELECT DISTINCT ON (account_address, asset) account_address AS address, asset,
+       post_commit_volumes_input AS input, post_commit_volumes_output AS output
+FROM moves WHERE ledger = $1 AND transaction_id BETWEEN $2 AND $3
+ORDER BY account_address, asset, seq DESC
+"""
 
 LOCK_SQL = """
 WITH l AS (
@@ -130,8 +153,8 @@ guard AS (
         THEN ledgerflow_fail('STALE', 'a volume row appeared meanwhile')
         ELSE coalesce((
             SELECT bool_and(CASE
-                WHEN (vol.input - vol.output) - (c->>2)::numeric < (c->>3)::numeric
-                THEN ledgerflow_fail('INSUFFICIENT_FUND', vol.address)
+                {funds_guard("vol.address", "vol.asset",
+                             "(vol.input - vol.output) - (c->>2)::numeric", "(c->>3)::numeric")}
                 ELSE true END)
             FROM jsonb_array_elements($3::jsonb) AS c
             JOIN vol ON vol.address = c->>0 AND vol.asset = c->>1), true)
@@ -350,12 +373,11 @@ class _Batch:
                 if change.required_balance is None:
                     continue
                 row = rows[(change.address, change.asset)]
-                balance = row.input - row.output
-                if balance < change.required_balance:
-                    return SubmitOutcome(error=InsufficientFundError(
-                        f"insufficient funds: account {change.address} has a balance of "
-                        f"{balance} {change.asset}, the transaction needs "
-                        f"{change.required_balance}"))
+                short = InsufficientFundError.check(change.address, change.asset,
+                                                    row.input - row.output,
+                                                    change.required_balance)
+                if short is not None:
+                    return SubmitOutcome(error=short)
         new = spec.dated(now)
         self.stamp = now
         if texts is None or texts.new is not new:  # dated otherwise than when submitted
@@ -489,15 +511,21 @@ class BatchWriter:
 
     async def write(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
                     ) -> list[list[SubmitOutcome]]:
-        """Returns once written and durable (or raises: nothing was written)."""
+        """Returns once written and durable; raises BatchOutcomeUnknown if the connection
+        failed when the batch may have committed; any other error: nothing was written."""
         optimistic = self._evaluate_optimistic(groups)
         if optimistic is not None:
             batch, outcomes = optimistic
             self.head = None  # unknown until the statement says
+            pid = pid_of(conn)
             try:
-                finals = await conn.fetch(WRITE_SQL, *batch.write_args())
-            except asyncpg.PostgresError as exc:
-                if not getattr(exc, "sqlstate", "").startswith(("LF", "23", "40")):
+                finals = await conn.fetch(WRITE_SQL, *batch.write_args(),
+                                          timeout=STATEMENT_TIMEOUT_S)
+            except Exception as exc:
+                if is_connection_failure(exc) or isinstance(exc, TimeoutError):
+                    raise _unknown(conn, pid, batch, outcomes, exc) from exc
+                if not isinstance(exc, asyncpg.PostgresError) or not getattr(
+                        exc, "sqlstate", "").startswith(("LF", "23", "40")):
                     raise
                 # Another writer, a back-dated row, a failing balance, a reference in use:
                 # the locked way sorts out who gets what.
@@ -529,14 +557,40 @@ class BatchWriter:
     async def _write_locked(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
                             ) -> list[list[SubmitOutcome]]:
         self.head = None
+        pid = pid_of(conn)
+        tx = conn.transaction()
         try:
-            async with conn.transaction():
-                outcomes, batch = await self._locked(conn, groups)
-        except _Refused as refused:
-            return refused.outcomes
+            await tx.start()
+            outcomes, batch = await self._locked(conn, groups)
+        except BaseException as exc:
+            try:
+                await tx.rollback()
+            except Exception as rollback_exc:  # a dead connection rolls back by itself
+                log.debug("rollback failed: %s", rollback_exc)
+            if isinstance(exc, _Refused):
+                return exc.outcomes
+            if is_connection_failure(exc) or isinstance(exc, TimeoutError):
+                # no COMMIT was sent: nothing written, safe to run again
+                raise TransientWriteError(f"connection failed before COMMIT: {exc}") from exc
+            raise
+        try:
+            await tx.commit()
+        except Exception as exc:
+            if is_connection_failure(exc) or isinstance(exc, TimeoutError):
+                raise _unknown(conn, pid, batch, outcomes, exc) from exc
+            raise
         self.head, self.stamp = batch.head, batch.stamp
         self.counts["locked"] += 1
         return outcomes
+
+    async def recovered(self, conn: asyncpg.Connection, unknown: BatchOutcomeUnknown) -> None:
+        """Completes the answers of a batch read back as committed: each (account, asset)'s
+        final volumes are those of the batch's last move on it (no later batch can have
+        changed a move's post-commit volumes)."""
+        batch = unknown.batch
+        finals = await conn.fetch(_BATCH_FINALS_SQL, self.ledger, batch.start.tx_id + 1,
+                                  batch.head.tx_id)
+        batch.finish(finals)
 
     async def _locked(self, conn: asyncpg.Connection, groups: Sequence[FastGroup]
                       ) -> tuple[list[list[SubmitOutcome]], _Batch]:
@@ -565,8 +619,32 @@ class BatchWriter:
         outcomes = [batch.evaluate(g) for g in groups]
         if not batch.accepted:
             raise _Refused(outcomes)
-        batch.finish(await conn.fetch(WRITE_SQL, *batch.write_args()))
+        batch.finish(await conn.fetch(WRITE_SQL, *batch.write_args(),
+                                      timeout=STATEMENT_TIMEOUT_S))
         return outcomes, batch
+
+
+class BatchOutcomeUnknown(OutcomeUnknown):
+    """The batch may have committed; `outcomes` are its answers if it did."""
+
+    def __init__(self, attempt: Attempt, cause: BaseException, batch: _Batch,
+                 outcomes: list[list[SubmitOutcome]]) -> None:
+        super().__init__(attempt, cause)
+        self.batch = batch
+        self.outcomes = outcomes
+
+
+def _unknown(conn: asyncpg.Connection, pid: int, batch: _Batch,
+             outcomes: list[list[SubmitOutcome]], cause: BaseException) -> BatchOutcomeUnknown:
+    # The connection must not serve anyone again (after a timeout it is still open, with the
+    # statement possibly running): the read-back ends its server process.
+    try:
+        conn.terminate()
+    except Exception as exc:
+        log.debug("terminate failed: %s", exc)
+    # The last log's hash chains over the whole batch: if it is there, all of it is.
+    last = {batch.head.log_id: batch.head.hash} if batch.head.hash is not None else {}
+    return BatchOutcomeUnknown(Attempt(batch.ledger, pid, last), cause, batch, outcomes)
 
 
 class _Refused(Exception):

@@ -3,6 +3,7 @@ asyncpg, storage/ledger/writes.py); reads are SQLAlchemy Core with the filter co
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -21,7 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.exc import IntegrityError
 
-from domain.ledger.errors import LedgerAlreadyExistsError
+from domain.availability import DatabaseUnavailableError, WriteOutcomeUnknownError
+from domain.ledger.errors import (
+    CommitRecoveredError,
+    LedgerAlreadyExistsError,
+    TransientWriteError,
+)
 from domain.ledger.models import (
     Account,
     Ledger,
@@ -36,13 +42,17 @@ from domain.ledger.models import (
 from domain.ledger.ports import LogDraft, SubmitOutcome, TransactionSpec
 from domain.ledger.query import ListQuery, Page, make_page
 from domain.ledger.schemas import LedgerSchema
-from storage.database import Database
+from storage.database import POOL_TIMEOUT_S, Database
+from storage.failures import describe, unavailable
 from storage.ledger import filters, schemas_store
 from storage.ledger.batch_write import BatchWriter, FastGroup, texts_for
 from storage.ledger.group_commit import GroupCommitter
 from storage.ledger.importer import PgLogImporter
+from storage.ledger.outcome import OutcomeUnknown, settle
 from storage.ledger.tables import accounts, accounts_volumes, ledgers, logs, moves, transactions
 from storage.ledger.writes import PgLedgerWriter
+
+logger = logging.getLogger(__name__)
 
 
 def _vol(i: Any, o: Any) -> Volumes:
@@ -75,10 +85,24 @@ class PgLedgerStore:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
-        pool = await self.db.write_pool()
-        async with pool.acquire() as conn:
+        try:
+            pool = await self.db.write_pool()
+            conn = await pool.acquire(timeout=POOL_TIMEOUT_S)
+        except TimeoutError:  # every connection busy (or connecting) for that long
+            raise DatabaseUnavailableError() from None
+        except Exception as exc:
+            down = unavailable(exc)
+            if down is None:
+                raise
+            raise down from exc
+        try:
             # The pool's proxy forwards every Connection method the writers use.
             yield cast(asyncpg.Connection, conn)
+        finally:
+            try:
+                await pool.release(conn)
+            except Exception as exc:  # a broken connection: the pool replaces it
+                logger.debug("releasing a write connection failed: %s", describe(exc))
 
     def _committer(self, ledger: str) -> GroupCommitter:
         committer = self._committers.get(ledger)
@@ -101,20 +125,35 @@ class PgLedgerStore:
     @asynccontextmanager
     async def writer(self, ledger: str, *, dry_run: bool = False, atomic: bool = False
                      ) -> AsyncIterator[PgLedgerWriter]:
-        if not dry_run and not atomic:
-            # The common case shares a COMMIT with the writes arriving meanwhile
-            # (storage/ledger/group_commit.py explains why).
-            async with self._committer(ledger).turn() as turn, _finishing(PgLedgerWriter(
-                    turn.conn, ledger, dry_run=False, atomic=False,
-                    in_transaction=turn.in_batch)) as w:
-                yield w
-            return
-        async with self._connection() as conn:
-            w = PgLedgerWriter(conn, ledger, dry_run=dry_run, atomic=atomic)
-            if dry_run or atomic:
-                await w.begin()
-            async with _finishing(w):
-                yield w
+        """A unit of work. If its connection fails while it may be committing, it is read back
+        once the connection is returned (storage/ledger/outcome.py): CommitRecoveredError if it
+        committed, TransientWriteError (run it again) if not, WriteOutcomeUnknownError if that
+        cannot be found out in time."""
+        try:
+            if not dry_run and not atomic:
+                # The common case shares a COMMIT with the writes arriving meanwhile
+                # (storage/ledger/group_commit.py explains why).
+                async with self._committer(ledger).turn() as turn, _finishing(PgLedgerWriter(
+                        turn.conn, ledger, dry_run=False, atomic=False,
+                        in_transaction=turn.in_batch, written=turn.written)) as w:
+                    yield w
+                return
+            async with self._connection() as conn:
+                w = PgLedgerWriter(conn, ledger, dry_run=dry_run, atomic=atomic)
+                if dry_run or atomic:
+                    await w.begin()
+                async with _finishing(w):
+                    yield w
+        except OutcomeUnknown as unknown:
+            found = await settle(self._connection, unknown.attempt)
+            logger.warning("ledger %r: the connection failed around a COMMIT (%s); read back: %s",
+                        ledger, unknown, "unknown" if found is None else
+                        "committed" if found else "not committed")
+            if found is None:
+                raise WriteOutcomeUnknownError() from unknown
+            if not found:
+                raise TransientWriteError("not committed") from unknown
+            raise CommitRecoveredError(found) from unknown
 
     async def _rows(self, stmt: Any) -> Sequence[Any]:
         async with self.db.transaction() as conn:

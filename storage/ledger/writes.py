@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 
+from domain.availability import DatabaseUnavailableError
 from domain.errors import ConflictError
 from domain.ledger.errors import (
     InsufficientFundError,
@@ -40,7 +41,9 @@ from domain.ledger.models import (
     Volumes,
 )
 from domain.ledger.ports import EventDraft, LogDraft, NewTransaction
+from storage.failures import is_connection_failure
 from storage.ledger.jsonutil import dumps, loads
+from storage.ledger.outcome import Attempt, OutcomeUnknown, pid_of
 from storage.outbox import event_envelope
 
 APP = "ledger"
@@ -54,6 +57,17 @@ ACCOUNT_UPSERT_CONFLICT = """    ON CONFLICT (ledger, address) DO UPDATE
                           ELSE excluded.updated_at END
     WHERE a.first_usage > excluded.first_usage OR excluded.metadata <> '{}'::jsonb
 """
+
+
+
+def funds_guard(address: str, asset: str, balance: str, required: str) -> str:
+    """The SQL side of the one insufficient-funds rule (InsufficientFundError.check): a CASE
+    branch that aborts the statement, naming what `_business_error` turns into the one
+    message. Both write statements (this module's and storage/ledger/batch_write.py's) use it.
+    A NULL `required` (no check) never fails."""
+    return (f"WHEN {balance} < {required} THEN ledgerflow_fail('INSUFFICIENT_FUND', "
+            f"concat_ws(' ', {address}, {asset}, {balance}, {required}))")
+
 
 INSERT_TRANSACTION_SQL = f"""
 WITH lock AS (
@@ -74,11 +88,8 @@ vol AS (
 ),
 guard AS (
     SELECT bool_and(CASE
-        WHEN r.required IS NOT NULL
-             AND (vol.input - vol.output) - (r.input - r.output) < r.required
-        THEN ledgerflow_fail('INSUFFICIENT_FUND', format(
-            'account %s has a balance of %s %s, the transaction needs %s',
-            vol.address, (vol.input - vol.output) - (r.input - r.output), vol.asset, r.required))
+        {funds_guard("vol.address", "vol.asset", "(vol.input - vol.output) - (r.input - r.output)",
+                     "r.required")}
         WHEN NOT $7::bool AND vol.last_effective_date > $2
         THEN ledgerflow_fail('BACKDATED', vol.address)
         ELSE true END) AS ok
@@ -142,7 +153,7 @@ ev AS (
     FROM l
 )
 SELECT coalesce(l.tx_id, ledgerflow_fail('LEDGER_NOT_FOUND', $1)::int) AS tx_id, l.log_id,
-       vol.address, vol.asset, vol.input, vol.output, vol.last_effective_date
+       l.hash, vol.address, vol.asset, vol.input, vol.output, vol.last_effective_date
 FROM vol LEFT JOIN l ON true
 """
 
@@ -252,7 +263,7 @@ lg AS (
 ev AS (
     INSERT INTO events_outbox (app, type, envelope) SELECT 'ledger', $9, $10::jsonb FROM l
 )
-SELECT l.log_id FROM l
+SELECT l.log_id, l.hash FROM l
 """
 _LEDGER_LOG = """
     UPDATE ledgers
@@ -311,7 +322,11 @@ def _business_error(exc: asyncpg.PostgresError, ledger: str) -> Exception:
         code = str(getattr(exc, "message", ""))
         detail = str(getattr(exc, "detail", "") or "")
         if code == "INSUFFICIENT_FUND":
-            return InsufficientFundError(f"insufficient funds: {detail}")
+            address, asset, balance, required = detail.split(" ")
+            error = InsufficientFundError.check(address, asset, int(Decimal(balance)),
+                                                int(Decimal(required)))
+            if error is not None:
+                return error
         if code == "LEDGER_NOT_FOUND":
             return LedgerNotFoundError(ledger)
     if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
@@ -337,7 +352,8 @@ class PgLedgerWriter:
     A transaction is opened lazily, only when something needs it."""
 
     def __init__(self, conn: asyncpg.Connection, ledger: str, *, dry_run: bool,
-                 atomic: bool, in_transaction: bool = False) -> None:
+                 atomic: bool, in_transaction: bool = False,
+                 written: dict[int, bytes] | None = None) -> None:
         self.conn = conn
         self.ledger = ledger
         self.dry_run = dry_run
@@ -346,26 +362,59 @@ class PgLedgerWriter:
         # the batch: this writer neither opens nor ends it.
         self._tx: Any = _BATCH_TRANSACTION if in_transaction else None
         self._rollback_only = False
+        # The logs this unit of work wrote (id -> hash), to read back if its COMMIT goes
+        # unanswered (storage/ledger/outcome.py); a batch passes its own, shared by its turns.
+        self.written: dict[int, bytes] = {} if written is None else written
+
+    def _connection_failed(self, exc: BaseException, draft: LogDraft | None = None
+                           ) -> Exception:
+        """What a failed connection means for this unit of work. An autocommit write statement
+        may have committed (OutcomeUnknown, with its draft to look for); anything inside an
+        open transaction before its COMMIT did not (TransientWriteError: safe to run again);
+        a read in autocommit wrote nothing."""
+        if self._tx is None:
+            if draft is not None:
+                return OutcomeUnknown(Attempt(self.ledger, pid_of(self.conn), drafts=[draft]),
+                                      exc)
+            return DatabaseUnavailableError()
+        return TransientWriteError(f"connection failed before COMMIT: {exc}")
 
     # --- transaction control ---------------------------------------------------------------
 
     async def begin(self) -> None:
         if self._tx is None:
             self._tx = self.conn.transaction()
-            await self._tx.start()
-            await self.conn.execute(LOCK_LEDGER_SQL, self.ledger)
+            try:
+                await self._tx.start()
+                await self.conn.execute(LOCK_LEDGER_SQL, self.ledger)
+            except Exception as exc:
+                if is_connection_failure(exc):
+                    raise self._connection_failed(exc) from exc
+                raise
 
     async def finish(self, failed: bool) -> None:
         if self._tx is None or self._tx is _BATCH_TRANSACTION:
             return
         tx, self._tx = self._tx, None
         if failed or self.dry_run or self._rollback_only:
-            await tx.rollback()
+            try:
+                await tx.rollback()
+            except Exception as exc:
+                if not is_connection_failure(exc):
+                    raise
+                # A dead connection rolls the transaction back by itself; the error that
+                # brought us here is the one to report.
             return
+        pid = pid_of(self.conn)
         try:
             await tx.commit()
-        except asyncpg.PostgresError as exc:
-            raise _business_error(exc, self.ledger) from exc
+        except Exception as exc:
+            if is_connection_failure(exc):
+                raise OutcomeUnknown(Attempt(self.ledger, pid, dict(self.written)),
+                                     exc) from exc
+            if isinstance(exc, asyncpg.PostgresError):
+                raise _business_error(exc, self.ledger) from exc
+            raise
 
     def rollback_only(self) -> None:
         self._rollback_only = True
@@ -376,16 +425,27 @@ class PgLedgerWriter:
         async with self.conn.transaction():
             yield
 
-    async def _run(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def _run(self, sql: str, *args: Any, draft: LogDraft | None = None
+                   ) -> list[asyncpg.Record]:
         try:
             return await self.conn.fetch(sql, *args)
-        except asyncpg.PostgresError as exc:
-            raise _business_error(exc, self.ledger) from exc
+        except Exception as exc:
+            if is_connection_failure(exc):
+                raise self._connection_failed(exc, draft) from exc
+            if isinstance(exc, asyncpg.PostgresError):
+                raise _business_error(exc, self.ledger) from exc
+            raise
 
     # --- reads inside the unit of work ------------------------------------------------------
 
     async def find_log_by_idempotency_key(self, key: str) -> Log | None:
-        return (await find_logs_by_idempotency_keys(self.conn, self.ledger, [key])).get(key)
+        try:
+            found = await find_logs_by_idempotency_keys(self.conn, self.ledger, [key])
+        except Exception as exc:
+            if is_connection_failure(exc):
+                raise self._connection_failed(exc) from exc
+            raise
+        return found.get(key)
 
     async def get_balances(self, query: dict[str, set[str]]) -> dict[str, dict[str, int]]:
         """The Numscript store: current balances, locked until the end of the unit of work.
@@ -414,9 +474,10 @@ class PgLedgerWriter:
 
     async def lock_transaction(self, transaction_id: int) -> Transaction | None:
         await self.begin()
-        row = await self.conn.fetchrow(LOCK_TRANSACTION_SQL, self.ledger, transaction_id)
-        if row is None:
+        rows = await self._run(LOCK_TRANSACTION_SQL, self.ledger, transaction_id)
+        if not rows:
             return None
+        row = rows[0]
         return Transaction(
             id=row["id"],
             postings=[Posting(p["source"], p["destination"], int(p["amount"]), p["asset"])
@@ -434,13 +495,21 @@ class PgLedgerWriter:
                 rows = await self.conn.fetch(INSERT_TRANSACTION_SQL,
                                              *self._transaction_args(new, False))
                 return self._inserted(new, rows, {})
-            except asyncpg.PostgresError as exc:
+            except Exception as exc:
+                if is_connection_failure(exc):
+                    raise self._connection_failed(exc, new.log) from exc
+                if not isinstance(exc, asyncpg.PostgresError):
+                    raise
                 if not _is_backdated(exc):
                     raise self._insert_error(exc, new) from exc
             await self.begin()  # back-dated: redo it in a transaction with the fix-up
         try:
             rows = await self.conn.fetch(INSERT_TRANSACTION_SQL, *self._transaction_args(new, True))
-        except asyncpg.PostgresError as exc:
+        except Exception as exc:
+            if is_connection_failure(exc):
+                raise self._connection_failed(exc, new.log) from exc
+            if not isinstance(exc, asyncpg.PostgresError):
+                raise
             raise self._insert_error(exc, new) from exc
         tx_id = rows[0]["tx_id"]
         backdated = [r for r in rows if r["last_effective_date"] > new.timestamp]
@@ -497,6 +566,7 @@ class PgLedgerWriter:
     def _inserted(self, new: NewTransaction, rows: list[asyncpg.Record],
                   effective: dict[tuple[str, str], tuple[int, int]]
                   ) -> tuple[Transaction, int]:
+        self.written[rows[0]["log_id"]] = bytes(rows[0]["hash"])
         pcv: AggregatedVolumes = {}
         pcev: AggregatedVolumes = {}
         for r in rows:
@@ -533,5 +603,9 @@ class PgLedgerWriter:
         rows = await self._run(
             sql, self.ledger, target, value, str(log.type), dumps(log.data), log.date,
             log.idempotency_key, log.idempotency_hash, event.type, dumps(envelope), memento,
+            draft=log,
         )
-        return rows[0]["log_id"] if rows else None
+        if not rows:
+            return None
+        self.written[rows[0]["log_id"]] = bytes(rows[0]["hash"])
+        return int(rows[0]["log_id"])

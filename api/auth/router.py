@@ -9,18 +9,40 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote_plus
 
 import pydantic
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.runtime import AuthRuntime, runtime
+from api.protection import protected_resources
 from domain.auth.errors import InvalidClientError, InvalidRequestError, OAuthError
 from domain.auth.models import Client, ClientOptions, ClientSecret, CreatedSecret, User
 from domain.auth.scopes import all_stack_scopes
+from domain.auth.service import AuthAdmin
 from domain.errors import ValidationError
+from domain.protection import ProtectedResources, ResourceKind
 
 router = APIRouter(tags=["auth.v1"])
 Runtime = Annotated[AuthRuntime, Depends(runtime)]
+
+
+def _admin(request: Request, rt: Runtime) -> AuthAdmin:
+    """The management API's admin: it refuses to delete or change the clients the stack needs
+    (domain/protection.py, api/protection.py)."""
+    return AuthAdmin(rt.store, protected=protected_resources(request.app))
+
+
+Admin = Annotated[AuthAdmin, Depends(_admin)]
+
+
+def declare_protected(registry: ProtectedResources, app: FastAPI) -> None:
+    """The bootstrap client named in the settings (AUTH_BOOTSTRAP_CLIENT_ID): it holds every
+    scope, and deleting it would lock the operator out. (A bootstrap client created without
+    these settings, by `make run`, carries the SYSTEM_CLIENT_KEY mark instead.)"""
+    client_id = app.state.settings.auth_bootstrap_client_id
+    if client_id:
+        registry.declare(ResourceKind.AUTH_CLIENT, client_id, owner="auth",
+                         why="the bootstrap client: the operator's way in, holding every scope")
 
 TOKEN_PATH = "/oauth/token"
 JWKS_PATH = "/keys"
@@ -200,51 +222,51 @@ async def create_token(request: Request, rt: Runtime) -> Response:
 # --- clients, secrets, users -------------------------------------------------------------
 
 @router.get("/clients", operation_id="listClients")
-async def list_clients(rt: Runtime) -> dict[str, Any]:
-    return {"data": [_client_json(c) for c in await rt.admin().list_clients()]}
+async def list_clients(admin: Admin) -> dict[str, Any]:
+    return {"data": [_client_json(c) for c in await admin.list_clients()]}
 
 
 @router.post("/clients", operation_id="createClient", status_code=201)
-async def create_client(body: ClientOptionsBody, rt: Runtime) -> dict[str, Any]:
-    return {"data": _client_json(await rt.admin().create_client(body.to_domain()))}
+async def create_client(body: ClientOptionsBody, admin: Admin) -> dict[str, Any]:
+    return {"data": _client_json(await admin.create_client(body.to_domain()))}
 
 
 @router.get("/clients/{clientId}", operation_id="readClient")
-async def read_client(clientId: str, rt: Runtime) -> dict[str, Any]:
-    return {"data": _client_json(await rt.admin().read_client(clientId))}
+async def read_client(clientId: str, admin: Admin) -> dict[str, Any]:
+    return {"data": _client_json(await admin.read_client(clientId))}
 
 
 @router.put("/clients/{clientId}", operation_id="updateClient")
-async def update_client(clientId: str, body: ClientOptionsBody, rt: Runtime
+async def update_client(clientId: str, body: ClientOptionsBody, admin: Admin
                         ) -> dict[str, Any]:
-    return {"data": _client_json(await rt.admin().update_client(clientId, body.to_domain()))}
+    return {"data": _client_json(await admin.update_client(clientId, body.to_domain()))}
 
 
 @router.delete("/clients/{clientId}", operation_id="deleteClient", status_code=204)
-async def delete_client(clientId: str, rt: Runtime) -> Response:
-    await rt.admin().delete_client(clientId)
+async def delete_client(clientId: str, admin: Admin) -> Response:
+    await admin.delete_client(clientId)
     return Response(status_code=204)
 
 
 @router.post("/clients/{clientId}/secrets", operation_id="createSecret")
-async def create_secret(clientId: str, body: SecretOptionsBody, rt: Runtime
+async def create_secret(clientId: str, body: SecretOptionsBody, admin: Admin
                         ) -> JSONResponse:
-    secret = await rt.admin().create_secret(clientId, body.name, body.metadata)
+    secret = await admin.create_secret(clientId, body.name, body.metadata)
     return JSONResponse({"data": _created_secret_json(secret)}, headers=_NO_STORE)
 
 
 @router.delete("/clients/{clientId}/secrets/{secretId}", operation_id="deleteSecret",
                status_code=204)
-async def delete_secret(clientId: str, secretId: str, rt: Runtime) -> Response:
-    await rt.admin().delete_secret(clientId, secretId)
+async def delete_secret(clientId: str, secretId: str, admin: Admin) -> Response:
+    await admin.delete_secret(clientId, secretId)
     return Response(status_code=204)
 
 
 @router.get("/users", operation_id="listUsers")
-async def list_users(rt: Runtime) -> dict[str, Any]:
-    return {"data": [_user_json(u) for u in await rt.admin().list_users()]}
+async def list_users(admin: Admin) -> dict[str, Any]:
+    return {"data": [_user_json(u) for u in await admin.list_users()]}
 
 
 @router.get("/users/{userId}", operation_id="readUser")
-async def read_user(userId: str, rt: Runtime) -> dict[str, Any]:
-    return {"data": _user_json(await rt.admin().read_user(userId))}
+async def read_user(userId: str, admin: Admin) -> dict[str, Any]:
+    return {"data": _user_json(await admin.read_user(userId))}

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from api.ledger.buckets import refuse_protected_ledger
 from api.ledger.inputs import expect_object, json_body, string_map
 from api.ledger.render import json_response
 from api.ledger.v2 import hit_headers, renderer, service, write_options
@@ -27,6 +28,9 @@ def render_schema(schema: LedgerSchema) -> dict[str, Any]:
 
 @router.post("/v2/{ledger}/schemas/{version}", operation_id="v2InsertSchema", status_code=204)
 async def insert_schema(ledger: str, version: str, request: Request) -> Response:
+    # A schema puts its ledger in strict mode (every write must name a schema version): the
+    # module that writes a ledger of the stack's own names none, so it would stop working.
+    refuse_protected_ledger(request, ledger, "given a schema")
     body = await json_body(request, required=True)
     hit = await service(request).insert_schema(
         ledger, validate_version(version), body,

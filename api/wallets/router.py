@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 
 from api.temporal import temporal_client
 from api.wallets import schemas as s
 from api.wallets.temporal import act_on_hold, start_hold_workflow
 from domain.ledger.service import LedgerService
+from domain.ledger.validation import DEFAULT_BUCKET
+from domain.protection import ProtectedResources, ResourceKind
 from domain.wallets.service import WalletsService
 from storage.ledger.store import PgLedgerStore
 from storage.wallets import WalletsSettings, wallets_service
@@ -20,7 +22,11 @@ router = APIRouter(tags=["wallets.v1"])
 
 
 def _service(request: Request) -> WalletsService:
-    state = request.app.state
+    return service_of(request.app)
+
+
+def service_of(app: FastAPI) -> WalletsService:
+    state = app.state
     svc: WalletsService | None = getattr(state, "wallets_service", None)
     if svc is None:
         # Share the ledger API's service when it exists: one ledger store per app.
@@ -31,6 +37,14 @@ def _service(request: Request) -> WalletsService:
         svc = wallets_service(state.database, settings, ledger)
         state.wallets_service = svc
     return svc
+
+
+def declare_protected(registry: ProtectedResources, app: FastAPI) -> None:
+    """Wallets keep everything in one ledger: deleting it (or its bucket) or giving it a schema
+    (whose strict mode refuses the wallets' writes, which name no schema version) would break
+    every wallets call. The ledger is created on first use in the default bucket."""
+    registry.declare(ResourceKind.LEDGER, service_of(app).ledger_name, owner="wallets",
+                     why="it holds every wallet, balance and hold", bucket=DEFAULT_BUCKET)
 
 
 Wallets = Annotated[WalletsService, Depends(_service)]

@@ -29,8 +29,19 @@ from domain.auth.models import (
 from domain.auth.ports import AuthStore, TokenSigner
 from domain.auth.scopes import grant, parse_scope
 from domain.errors import ValidationError
+from domain.protection import (
+    ProtectedResource,
+    ProtectedResources,
+    ResourceKind,
+    protected_error,
+)
 
 BOOTSTRAP_SECRET_NAME = "bootstrap"
+# Metadata the stack sets on the clients it creates for itself (the bootstrap client), saying
+# why it needs them. Kept in the client's row, not only in settings: `make run` creates its
+# bootstrap client without telling the API process its id, and the mark must survive restarts.
+# Reserved: the management API refuses it in a body, so no request can mark or unmark a client.
+SYSTEM_CLIENT_KEY = "ledgerflow/system"
 
 
 def _new_id() -> str:
@@ -55,13 +66,44 @@ async def _matches(client: Client, clear: str) -> bool:
 
 
 class AuthAdmin:
-    """Clients, secrets and users (the `/api/auth` management endpoints and the CLI)."""
+    """Clients, secrets and users (the `/api/auth` management endpoints and the CLI).
 
-    def __init__(self, store: AuthStore) -> None:
+    With `protected` (the API's registry of the stack's own resources), the clients the stack
+    needs cannot be deleted, changed or stripped of their bootstrap secret: those are the
+    clients declared in the registry (the configured bootstrap client) and the ones marked with
+    SYSTEM_CLIENT_KEY. Without it (the CLI, the bootstrap itself: the operator at the
+    composition root), nothing is refused."""
+
+    def __init__(self, store: AuthStore, *, protected: ProtectedResources | None = None) -> None:
         self.store = store
+        self.protected = protected
+
+    async def _protection(self, client_id: str, client: Client | None = None
+                          ) -> ProtectedResource | None:
+        if self.protected is None:
+            return None
+        declared = self.protected.get(ResourceKind.AUTH_CLIENT, client_id)
+        if declared is not None:
+            return declared
+        client = client or await self.store.get_client(client_id)
+        if client is not None and SYSTEM_CLIENT_KEY in client.metadata:
+            return ProtectedResource(ResourceKind.AUTH_CLIENT, client_id, owner="auth",
+                                     why=client.metadata[SYSTEM_CLIENT_KEY])
+        return None
+
+    async def _refuse_protected(self, client_id: str, action: str) -> None:
+        found = await self._protection(client_id)
+        if found is not None:
+            raise protected_error(found, action)
+
+    def _refuse_reserved(self, options: ClientOptions) -> None:
+        if self.protected is not None and SYSTEM_CLIENT_KEY in options.metadata:
+            raise ValidationError(f"metadata key {SYSTEM_CLIENT_KEY!r} is reserved: the stack "
+                                  "sets it on the clients it needs for itself")
 
     async def create_client(self, options: ClientOptions, *, client_id: str | None = None
                             ) -> Client:
+        self._refuse_reserved(options)
         client = Client(id=client_id or _new_id(), **options.model_dump())
         if not await self.store.insert_client(client):
             raise ValidationError(f"client {client.id} already exists")
@@ -77,12 +119,17 @@ class AuthAdmin:
         return client
 
     async def update_client(self, client_id: str, options: ClientOptions) -> Client:
+        # A full replace could drop scopes or the mark: a protected client is changed through
+        # the settings that created it, not through the API.
+        await self._refuse_protected(client_id, "changed")
+        self._refuse_reserved(options)
         client = await self.store.update_client(client_id, options)
         if client is None:
             raise ClientNotFoundError(client_id)
         return client
 
     async def delete_client(self, client_id: str) -> None:
+        await self._refuse_protected(client_id, "deleted")
         if not await self.store.delete_client(client_id):
             raise ClientNotFoundError(client_id)
 
@@ -98,6 +145,16 @@ class AuthAdmin:
                              clear=clear, metadata=secret.metadata)
 
     async def delete_secret(self, client_id: str, secret_id: str) -> None:
+        if self.protected is not None:
+            # Other secrets of a protected client may go; the one the stack made for it is how
+            # the operator gets in.
+            client = await self.store.get_client(client_id)
+            secret = next((x for x in client.secrets if x.id == secret_id), None) \
+                if client is not None else None
+            if secret is not None and secret.name == BOOTSTRAP_SECRET_NAME:
+                found = await self._protection(client_id, client)
+                if found is not None:
+                    raise protected_error(found, "stripped of its bootstrap secret")
         if not await self.store.delete_secret(client_id, secret_id):
             if await self.store.get_client(client_id) is None:
                 raise ClientNotFoundError(client_id)
@@ -139,6 +196,7 @@ class AuthAdmin:
                 return True
             # Another process created it first (concurrent first starts): check its secret.
             client = await self.read_client(client_id)
+        await self._mark(client, options)
         if await _matches(client, clear_secret):
             return False
         for old in client.secrets:
@@ -149,6 +207,16 @@ class AuthAdmin:
             last_digits=secret_hashing.last_digits(clear_secret),
             secret_hash=await _hash(clear_secret)))
         return True
+
+
+    async def _mark(self, client: Client, options: ClientOptions) -> None:
+        """Adds the metadata of `options` (the SYSTEM_CLIENT_KEY mark) to a client created before
+        it was set; nothing else of the client changes."""
+        if options.metadata.items() <= client.metadata.items():
+            return
+        current = ClientOptions(**client.model_dump(include=set(ClientOptions.model_fields)))
+        await self.store.update_client(client.id, current.model_copy(
+            update={"metadata": {**client.metadata, **options.metadata}}))
 
 
 class TokenService:

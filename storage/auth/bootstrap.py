@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from domain.auth.models import ClientOptions, User
 from domain.auth.scopes import all_stack_scopes
-from domain.auth.service import AuthAdmin
+from domain.auth.service import SYSTEM_CLIENT_KEY, AuthAdmin
 from storage.auth.store import SqlAuthStore
 from storage.database import Database
 
@@ -15,7 +15,9 @@ BOOTSTRAP_CLIENT_NAME = "bootstrap"
 async def ensure_bootstrap_client(database: Database, client_id: str, client_secret: str) -> bool:
     """True when the client or its secret was created now (first start, or a changed secret)."""
     options = ClientOptions(name=BOOTSTRAP_CLIENT_NAME, scopes=all_stack_scopes(),
-                            description="created at first start; holds every Stack scope")
+                            description="created at first start; holds every Stack scope",
+                            metadata={SYSTEM_CLIENT_KEY: "the bootstrap client: the operator's "
+                                      "way in, holding every scope"})
     return await AuthAdmin(SqlAuthStore(database)).ensure_client_with_secret(
         client_id, client_secret, options)
 

@@ -29,6 +29,7 @@ from api.ledger.inputs import (
 from api.ledger.render import Renderer, json_response
 from api.ledger.v2 import service, write_options
 from api.modules import VERSION
+from domain.amounts import parse_amount
 from domain.errors import DomainError, ValidationError
 from domain.ledger.models import (
     Account,
@@ -147,7 +148,8 @@ def v1_vars(value: object) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, var in expect_object(value or {}, "script.vars").items():
         if isinstance(var, dict) and {"amount", "asset"} <= set(var):
-            out[key] = f"{var['asset']} {var['amount']}"
+            amount = parse_amount(var["amount"], f"script.vars.{key}.amount")
+            out[key] = f"{var['asset']} {amount}"
         elif isinstance(var, str):
             out[key] = var
         else:

@@ -152,3 +152,15 @@ async def test_v2_info_has_the_config_object(client: httpx.AsyncClient) -> None:
     assert config["defaultBucket"] == "_default"
     assert config["defaultFeatures"]["HASH_LOGS"] == "SYNC"
     assert config["experimentalFeatures"] is False
+
+
+async def test_v1_monetary_vars_use_the_amount_parser(client: httpx.AsyncClient) -> None:
+    plain = "vars {\n monetary $m\n}\nsend $m (\n source = @world\n destination = @a\n)\n"
+    r = await client.post(f"{V1}/vars/transactions", json={"script": {
+        "plain": plain, "vars": {"m": {"amount": 100.0, "asset": "EUR"}}}})
+    assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION", r.text
+    assert r.json()["errorMessage"] == "script.vars.m.amount must be an integer, got a number 100.0"
+    r = await client.post(f"{V1}/vars/transactions", json={"script": {
+        "plain": plain, "vars": {"m": {"amount": "100", "asset": "EUR"}}}})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"][0]["postings"][0]["amount"] == 100

@@ -13,11 +13,14 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.catalog import modules
+from api.dependencies import Dependencies
 from api.errors import error_response, install_error_handlers
-from api.health import TemporalProbe, check_health
+from api.health import HealthChecks
 from api.input_guard import InputGuard
 from api.ledger.hot_writes import hot_writes, is_hot
-from api.modules import VERSION, Module, modules
+from api.modules import VERSION, Module
+from config.modules import ModuleSettings
 from config.settings import Settings
 from storage.database import Database
 
@@ -43,12 +46,14 @@ class GatewayApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+def create_app(settings: Settings, *, database: Database | None = None,
+               module_settings: ModuleSettings | None = None) -> FastAPI:
     owns_database = database is None
     db = database or Database(
         settings.effective_database_url, pool_size=settings.database_pool_size
     )
-    probe = TemporalProbe(settings.effective_temporal_address, settings.temporal_namespace)
+    deps = Dependencies.build(settings, db, module_settings or ModuleSettings())
+    checks = HealthChecks(db, deps.temporal)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,12 +72,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.settings = settings
     app.input_guard = InputGuard(settings)
     app.state.database = db
-    app.state.temporal_probe = probe
+    deps.install(app)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
                        allow_headers=["*"])
     install_error_handlers(app)
 
-    mods = modules()
+    mods = modules(deps.modules)
     if settings.auth_enabled:
         from api.auth import install_auth  # after CORS: preflights never need a token
 
@@ -82,44 +87,34 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
 
     @app.get("/versions", operation_id="getVersions", tags=["gateway"])
     async def get_versions() -> dict[str, Any]:
-        report = await check_health(db, probe)
+        report = await checks.modules(mods)
         return {
             "region": settings.stack_region,
             "env": settings.stack_env,
-            "versions": [
-                {
-                    "name": m.name,
-                    "version": VERSION,
-                    "health": report.postgres is None
-                    and (report.temporal is None or not m.needs_temporal),
-                }
-                for m in mods
-            ],
+            "versions": [{"name": m.name, "version": VERSION, "health": not report[m.name]}
+                         for m in mods],
         }
 
     @app.get("/_healthcheck", tags=["gateway"])
     async def healthcheck() -> JSONResponse:
-        return await _health_response(db, probe, needs_temporal=True)
+        deps = await checks.dependencies()
+        return _health_response([p for p in (deps.postgres, deps.temporal) if p],
+                                temporal="ok")
 
     app.state.module_routers = {}
     for module in mods:
-        _mount(app, module, db, probe)
+        _mount(app, module, checks)
     app.openapi = _openapi_from_routers(app)  # type: ignore[method-assign]
     return app
 
 
-async def _health_response(db: Database, probe: TemporalProbe, *, needs_temporal: bool
-                           ) -> JSONResponse:
-    report = await check_health(db, probe)
-    temporal_problem = report.temporal if needs_temporal else None
-    if report.postgres or temporal_problem:
-        problems = "; ".join(p for p in (report.postgres, temporal_problem) if p)
-        return error_response(503, "SERVICE_UNAVAILABLE", problems)
-    return JSONResponse({"postgres": "ok", "temporal": "ok" if report.temporal is None
-                         else "unreachable (not needed by this module)"})
+def _health_response(problems: list[str], *, temporal: str) -> JSONResponse:
+    if problems:
+        return error_response(503, "SERVICE_UNAVAILABLE", "; ".join(problems))
+    return JSONResponse({"postgres": "ok", "temporal": temporal})
 
 
-def _mount(app: FastAPI, module: Module, db: Database, probe: TemporalProbe) -> None:
+def _mount(app: FastAPI, module: Module, checks: HealthChecks) -> None:
     """Each module is a Mount on its path prefix: a request is matched against the few gateway
     routes, then against its own module's routes only. (FastAPI's per-route matching costs tens
     of microseconds; with every module included flat, a ledger write walked ~50 routes, which
@@ -140,7 +135,9 @@ def _mount(app: FastAPI, module: Module, db: Database, probe: TemporalProbe) -> 
                              operation_id=f"{module.name}_getServerInfo")
 
     async def module_health(request: Request) -> JSONResponse:
-        return await _health_response(db, probe, needs_temporal=module.needs_temporal)
+        report = await checks.modules([module])
+        return _health_response(report[module.name],
+                                temporal="ok" if module.task_queue else "not needed")
 
     routes.add_api_route("/_healthcheck", module_health, methods=["GET"],
                          tags=[module.name], include_in_schema=False)

@@ -1,13 +1,11 @@
-"""The Formance modules the gateway serves, with the routers that implement them.
-
-A module whose router defines its own `/_info` keeps it; the gateway adds a generic one for the
-others, so `/api/<module>/_info` answers for every module."""
+"""What the gateway knows of a Formance module: its name, its routes when this stack serves it,
+and what its health depends on. A leaf of the api package (routers import VERSION from here);
+the list of modules, which imports the routers, is api/catalog.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
 
 from fastapi import APIRouter
 from starlette.types import ASGIApp
@@ -18,29 +16,14 @@ VERSION = "0.1.0"
 @dataclass(frozen=True)
 class Module:
     name: str
-    needs_temporal: bool  # its processes run on Temporal, so its health depends on it
-    router: APIRouter | None = None
+    router: APIRouter | None = None  # None: not served by this stack (never healthy)
     # Optional ASGI wrapper around the module's mounted routes (per-request context).
     wrap: Callable[[ASGIApp], ASGIApp] | None = None
+    tables: tuple[str, ...] = ()  # it cannot serve without these
+    # Its processes run on Temporal: healthy only with the frontend serving and a worker
+    # polling this queue.
+    task_queue: str | None = None
 
-
-def modules() -> list[Module]:
-    # Routers are imported here, not at module import, so only building the app loads them.
-    ledger = import_module("api.ledger")
-    return [
-        Module("auth", needs_temporal=False, router=_router("api.auth")),
-        Module("ledger", needs_temporal=False, router=ledger.router,
-               wrap=ledger.LedgerRequestContext),
-        Module("payments", needs_temporal=True),
-        Module("orchestration", needs_temporal=True),
-        Module("reconciliation", needs_temporal=True),
-        Module("search", needs_temporal=False),
-        Module("wallets", needs_temporal=True, router=_router("api.wallets")),
-        Module("webhooks", needs_temporal=True, router=_router("api.webhooks")),
-    ]
-
-
-def _router(package: str) -> APIRouter:
-    router = import_module(package).router
-    assert isinstance(router, APIRouter), f"{package}.router must be an APIRouter"
-    return router
+    @property
+    def served(self) -> bool:
+        return self.router is not None

@@ -148,9 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             # Concurrent sends each record their attempt: a pool (plus its equal overflow)
             # smaller than the send concurrency opened a new PostgreSQL session every ~10
             # deliveries.
-            from activities.webhooks.settings import WebhookSettings
+            from config.webhooks import WebhooksSettings
 
-            sends = WebhookSettings().max_concurrent_sends
+            sends = WebhooksSettings().max_concurrent_sends
             database = Database(settings.effective_database_url,
                                 pool_size=max(settings.database_pool_size, (sends + 1) // 2))
             try:

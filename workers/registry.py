@@ -1,41 +1,33 @@
-"""What each task queue runs. Every process package adds its entry here: the one place where
-workflows meet the activity implementations (and through them, storage and the network)."""
+"""What each task queue runs: the one place where workflows meet the activity implementations
+(and through them, storage and the network). A new module adds its `register` to MODULES."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
-from config.settings import Settings
+from config.modules import ModuleSettings
 from storage.database import Database
+from workers import ledger, wallets, webhooks
+from workers.registration import Registration
+
+Register = Callable[[Database, ModuleSettings], Registration]
+
+MODULES: dict[str, Register] = {
+    "ledger": ledger.register,
+    "wallets": wallets.register,
+    "webhooks": webhooks.register,
+}
 
 
-@dataclass
-class Registration:
-    workflows: list[type] = field(default_factory=list)
-    activities: list[Callable[..., Any]] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.workflows or self.activities)
-
-
-def registrations(settings: Settings, database: Database) -> dict[str, Registration]:
-    """Task queue -> what a worker on it runs. Queues without anything yet are absent."""
+def registrations(database: Database, modules: ModuleSettings | None = None
+                  ) -> dict[str, Registration]:
+    """Task queue -> what a worker on it runs (modules configured onto one queue share it)."""
+    modules = modules or ModuleSettings()
     regs: dict[str, Registration] = {}
-    for contribute in _contributors():
-        for queue, reg in contribute(settings, database).items():
-            target = regs.setdefault(queue, Registration())
-            target.workflows += reg.workflows
-            target.activities += reg.activities
+    for register in MODULES.values():
+        reg = register(database, modules)
+        target = regs.setdefault(reg.task_queue, Registration(reg.task_queue))
+        target.workflows += reg.workflows
+        target.activities += reg.activities
+        target.on_close += reg.on_close
     return {q: r for q, r in regs.items() if r}
-
-
-def _contributors() -> Sequence[Callable[[Settings, Database], dict[str, Registration]]]:
-    # Each process package contributes a function `(settings, database) -> {queue: Registration}`.
-    # Add yours to this list.
-    from workers.dispatcher import register as webhooks
-    from workers.ledger_pipelines import register as ledger_pipelines
-    from workers.wallets import register as wallets
-
-    return [webhooks, wallets, ledger_pipelines]

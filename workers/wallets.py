@@ -1,22 +1,16 @@
-"""The wallets worker registration (composition root): the hold workflow and its activities,
-which reach the wallets ledger through the wallets service."""
+"""The wallets module's worker registration (composition root): the hold workflow and its
+activities, which reach the wallets ledger through the wallets service."""
 
 from __future__ import annotations
 
 from activities.wallets.activities import WalletsActivities
-from config.settings import Settings
+from config.modules import ModuleSettings
 from storage.database import Database
-from storage.wallets import WalletsSettings, wallets_service
-from workers.registry import Registration
-from workflows import task_queues
-from workflows.wallets.hold import HoldWorkflow
+from storage.wallets import wallets_service
+from workers.registration import Registration
+from workflows.wallets.all import WORKFLOWS
 
 
-def activities(database: Database, settings: WalletsSettings | None = None) -> WalletsActivities:
-    return WalletsActivities(wallets_service(database, settings))
-
-
-def register(settings: Settings, database: Database) -> dict[str, Registration]:
-    del settings  # the wallets knobs are LEDGERFLOW_WALLETS_* (storage.wallets.WalletsSettings)
-    return {task_queues.WALLETS: Registration(workflows=[HoldWorkflow],
-                                              activities=activities(database).all())}
+def register(database: Database, modules: ModuleSettings) -> Registration:
+    acts = WalletsActivities(wallets_service(database, modules.wallets))
+    return Registration(modules.wallets.task_queue, list(WORKFLOWS), acts.all())

@@ -14,9 +14,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from config.modules import ModuleSettings
 from config.settings import Settings
 from storage.database import Database
-from workers.registry import Registration, registrations
+from workers.registration import Registration
+from workers.registry import registrations
 from workflows import task_queues
 from workflows.client import connect
 
@@ -29,16 +31,16 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def selected_queues(setting: str) -> list[str]:
-    """`all`, or a comma-separated list of known task queues."""
+def selected_queues(setting: str, configured: Iterable[str] = ()) -> list[str]:
+    """`all`, or a comma-separated list of known task queues (the reserved names and those the
+    module settings configure)."""
+    known = list(dict.fromkeys([*task_queues.ALL, *configured]))
     if setting.strip() == "all":
-        return list(task_queues.ALL)
+        return known
     wanted = [q.strip() for q in setting.split(",") if q.strip()]
-    unknown = sorted(set(wanted) - set(task_queues.ALL))
+    unknown = sorted(set(wanted) - set(known))
     if unknown:
-        raise ValueError(
-            f"unknown task queue(s) {unknown}; known: {', '.join(task_queues.ALL)} or 'all'"
-        )
+        raise ValueError(f"unknown task queue(s) {unknown}; known: {', '.join(known)} or 'all'")
     return wanted
 
 
@@ -61,15 +63,17 @@ async def run_workers(settings: Settings, stop: asyncio.Event) -> None:
     """Poll until `stop` is set, then finish in-flight tasks (graceful shutdown)."""
     database = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
     client = await connect(settings.effective_temporal_address, settings.temporal_namespace)
-    regs = registrations(settings, database)
+    regs = registrations(database, ModuleSettings())
     with ThreadPoolExecutor(max_workers=16) as executor:
-        workers = build_workers(client, regs, selected_queues(settings.worker_task_queues),
+        workers = build_workers(client, regs, selected_queues(settings.worker_task_queues, regs),
                                 executor)
         log.info("workers polling: %s", ", ".join(w.task_queue for w in workers) or "none")
         try:
             async with _all(workers):
                 await stop.wait()
         finally:
+            for reg in regs.values():
+                await reg.close()
             await database.dispose()
 
 

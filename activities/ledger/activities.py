@@ -11,11 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from activities.defn import activity_defn
 from activities.ledger.contracts import EXPORT_BATCH, ExportBatchInput, ExportBatchResult
 from activities.ledger.drivers import build_driver
+from domain.ledger.errors import ExporterNotFoundError
 from domain.ledger.exporters import log_document
 from storage.database import Database
 from storage.ledger.exporters_store import PgExporterStore
@@ -32,12 +32,11 @@ class LedgerPipelineActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [self.export_batch]
 
-    @activity.defn(name=EXPORT_BATCH)
+    @activity_defn(EXPORT_BATCH)
     async def export_batch(self, data: ExportBatchInput) -> ExportBatchResult:
         exporter = await self.exporters.get_exporter(data.exporter_id)
         if exporter is None:
-            raise ApplicationError(f"exporter {data.exporter_id} not found", type="NOT_FOUND",
-                                   non_retryable=True)
+            raise ExporterNotFoundError(data.exporter_id)
         logs = await self.ledgers.read_logs(data.ledger, data.after_log_id, data.batch_size)
         if not logs:
             return ExportBatchResult(last_log_id=data.after_log_id, exported=0)

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict
 SETTLE_HOLD = "wallets.settle-hold"
 RETURN_HOLD = "wallets.return-hold"
 
-# Business errors of the wallets domain: retrying cannot change their outcome.
-BUSINESS_ERRORS = ["HOLD_CLOSED", "INSUFFICIENT_FUND", "VALIDATION", "NOT_FOUND", "CONFLICT"]
+# The business errors these activities raise are domain.wallets.errors.ErrorCode members (the
+# ApplicationError type), final by the rule of activities/errors.py.
 
 
 class SettleHoldInput(BaseModel):

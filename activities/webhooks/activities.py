@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
-
+from activities.defn import activity_defn
 from activities.webhooks.attempts import attempt_delivery
 from activities.webhooks.contracts import (
     ATTEMPT_DELIVERY,
@@ -20,6 +20,7 @@ from activities.webhooks.contracts import (
     SendTestInput,
 )
 from activities.webhooks.http_sender import WebhookHttpSender
+from domain.webhooks.errors import ConfigNotFoundError, DeliveryNotFoundError
 from domain.webhooks.models import DeliveryStatus, TestDelivery
 from domain.webhooks.policy import classify
 from storage.webhooks.delivery_queue import DeliveryQueue
@@ -35,12 +36,11 @@ class WebhookActivities:
         self.store = store
         self.sender = sender
 
-    @activity.defn(name=ATTEMPT_DELIVERY)
+    @activity_defn(ATTEMPT_DELIVERY)
     async def attempt_delivery(self, data: AttemptDeliveryInput) -> AttemptDeliveryResult:
         job = await self.queue.claim_for_retry(data.delivery_id)
         if job is None:
-            raise ApplicationError(f"delivery {data.delivery_id} not found", type="NOT_FOUND",
-                                   non_retryable=True)
+            raise DeliveryNotFoundError(data.delivery_id)
         delivery = job.delivery
         if delivery.status in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED,
                                DeliveryStatus.CANCELLED):
@@ -61,16 +61,15 @@ class WebhookActivities:
             status_code=report.attempt.status_code, next_delay=report.next_delay,
         )
 
-    @activity.defn(name=CANCEL_DELIVERY)
+    @activity_defn(CANCEL_DELIVERY)
     async def cancel_delivery(self, data: CancelDeliveryInput) -> None:
         await self.queue.cancel(data.delivery_id)
 
-    @activity.defn(name=SEND_TEST)
+    @activity_defn(SEND_TEST)
     async def send_test(self, data: SendTestInput) -> TestDelivery:
         config = await self.store.get_config(data.config_id)
         if config is None:
-            raise ApplicationError(f"config {data.config_id} not found", type="NOT_FOUND",
-                                   non_retryable=True)
+            raise ConfigNotFoundError(data.config_id)
         webhook_id = uuid4()
         created_at = datetime.now(UTC)
         http = await self.sender.send(
@@ -84,5 +83,5 @@ class WebhookActivities:
             error=http.error, created_at=created_at,
         )
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [self.attempt_delivery, self.cancel_delivery, self.send_test]

@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable
 
 from activities.webhooks.attempts import attempt_delivery
 from activities.webhooks.http_sender import WebhookHttpSender
-from activities.webhooks.settings import WebhookSettings
+from config.webhooks import WebhooksSettings
 from domain.webhooks.models import Delivery, DeliveryStatus
+from domain.webhooks.policy import RetrySchedule
 from storage.webhooks.delivery_queue import DeliveryJob, DeliveryQueue
 
 log = logging.getLogger("ledgerflow.webhooks")
@@ -23,12 +24,12 @@ StartRetry = Callable[[Delivery], Awaitable[str]]
 
 class BatchSender:
     def __init__(self, queue: DeliveryQueue, sender: WebhookHttpSender, start_retry: StartRetry,
-                 settings: WebhookSettings) -> None:
+                 settings: WebhooksSettings) -> None:
         self.queue = queue
         self.sender = sender
         self.start_retry = start_retry
         self.settings = settings
-        self.schedule = settings.schedule()
+        self.schedule = RetrySchedule.of(settings)
         self._slots = asyncio.Semaphore(settings.max_concurrent_sends)
 
     async def send_batch(self) -> int:

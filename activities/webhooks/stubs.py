@@ -1,12 +1,12 @@
-"""How workflows call the webhooks activities; timeouts and retry policies are set here once."""
+"""How workflows call the webhooks activities (activities/stub.py sets the shared rules)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from activities.stub import Stub
 from activities.webhooks.contracts import (
     ATTEMPT_DELIVERY,
     CANCEL_DELIVERY,
@@ -25,29 +25,12 @@ _ATTEMPT_TIMEOUT = timedelta(seconds=60)
 _INFRASTRUCTURE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30), maximum_attempts=20,
-    non_retryable_error_types=["NOT_FOUND", "VALIDATION"],
 )
 
-
-async def attempt_delivery(data: AttemptDeliveryInput) -> AttemptDeliveryResult:
-    result: AttemptDeliveryResult = await workflow.execute_activity(
-        ATTEMPT_DELIVERY, data, result_type=AttemptDeliveryResult,
-        start_to_close_timeout=_ATTEMPT_TIMEOUT, retry_policy=_INFRASTRUCTURE_RETRY,
-    )
-    return result
-
-
-async def cancel_delivery(data: CancelDeliveryInput) -> None:
-    await workflow.execute_activity(
-        CANCEL_DELIVERY, data, start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=_INFRASTRUCTURE_RETRY,
-    )
-
-
-async def send_test(data: SendTestInput) -> TestDelivery:
-    # One real delivery, never retried: that is what "test" means in Formance.
-    result: TestDelivery = await workflow.execute_activity(
-        SEND_TEST, data, result_type=TestDelivery, start_to_close_timeout=_ATTEMPT_TIMEOUT,
-        retry_policy=RetryPolicy(maximum_attempts=1),
-    )
-    return result
+attempt_delivery: Stub[AttemptDeliveryInput, AttemptDeliveryResult] = Stub(
+    ATTEMPT_DELIVERY, AttemptDeliveryResult, _ATTEMPT_TIMEOUT, _INFRASTRUCTURE_RETRY)
+cancel_delivery: Stub[CancelDeliveryInput, None] = Stub(
+    CANCEL_DELIVERY, None, timedelta(seconds=30), _INFRASTRUCTURE_RETRY)
+# One real delivery, never retried: that is what "test" means in Formance.
+send_test: Stub[SendTestInput, TestDelivery] = Stub(
+    SEND_TEST, TestDelivery, _ATTEMPT_TIMEOUT, RetryPolicy(maximum_attempts=1))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,11 +9,14 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Request, Response
 
+from api.dependencies import dependencies
 from api.ledger.inputs import json_body
 from api.ledger.render import json_response
+from domain import pagination
 from domain.errors import ValidationError
 from domain.ledger.exporters import ExportersService
 from domain.ledger.query import parse_page_size
+from domain.pagination import decode_token
 from storage.ledger.exporters_store import PgExporterStore
 
 T = TypeVar("T")
@@ -25,23 +25,11 @@ router = APIRouter(tags=["ledger.v2"])
 
 
 def exporters_service(request: Request) -> ExportersService:
-    state = request.app.state
-    svc = getattr(state, "ledger_exporters_service", None)
-    if svc is None:
-        svc = ExportersService(PgExporterStore(state.database))
-        state.ledger_exporters_service = svc
-    return svc
+    return dependencies(request).exporters
 
 
 def exporter_store(request: Request) -> PgExporterStore:
-    store = exporters_service(request).store
-    assert isinstance(store, PgExporterStore)
-    return store
-
-
-def _encode(offset: int, size: int) -> str:
-    raw = json.dumps({"offset": offset, "pageSize": size}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return dependencies(request).exporter_store
 
 
 async def offset_page(request: Request,
@@ -54,23 +42,18 @@ async def offset_page(request: Request,
     params = request.query_params
     token = params.get("cursor")
     if token:
+        state = decode_token(token)
         try:
-            state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             offset, size = int(state["offset"]), int(state["pageSize"])
-        except (ValueError, KeyError, TypeError, binascii.Error):
+        except (ValueError, KeyError, TypeError):
             raise ValidationError("invalid cursor") from None
         if offset < 0 or size != parse_page_size(size):
             raise ValidationError("invalid cursor")
     else:
         offset, size = 0, parse_page_size(params.get("pageSize"))
     rows = await fetch(offset, size + 1)  # one more row says whether a next page exists
-    cursor: dict[str, Any] = {"pageSize": size, "hasMore": len(rows) > size}
-    if offset > 0:
-        cursor["previous"] = _encode(max(0, offset - size), size)
-    if len(rows) > size:
-        cursor["next"] = _encode(offset + size, size)
-    cursor["data"] = [render(x) for x in rows[:size]]
-    return json_response({"cursor": cursor})
+    page = pagination.offset_page(list(rows), offset=offset, size=size)
+    return json_response({"cursor": page.envelope(render)})
 
 
 @router.get("/v2/_/exporters", operation_id="v2ListExporters")

@@ -6,89 +6,49 @@ resumed from its row on the next action."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
-from typing import Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Request, Response
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.service import RPCError
 
-from api.ledger.exporters import exporter_store, exporters_service, offset_page
+from api.dependencies import Dependencies, dependencies
+from api.ledger.exporters import offset_page
 from api.ledger.inputs import expect_object, json_body
 from api.ledger.render import json_response
-from api.ledger.v2 import service
-from api.temporal import TemporalUnavailableError, temporal_client
+from api.temporal import TemporalUnavailableError
 from domain.errors import ValidationError
 from domain.ledger.exporters import Pipeline
-from workflows import search_attributes, task_queues
 from workflows.ledger.inputs import (
-    PIPELINE_WORKFLOW,
     RESET_UPDATE,
     START_UPDATE,
     STOP_UPDATE,
-    PipelineInput,
     PipelineOptions,
     PipelineState,
     PipelineStatus,
+    pipeline_start,
     pipeline_workflow_id,
 )
 
 router = APIRouter(tags=["ledger.v2"])
 
 
+def _options(deps: Dependencies) -> PipelineOptions:
+    p = deps.modules.pipelines
+    return PipelineOptions(batch_size=p.batch_size, poll_interval=p.poll_interval,
+                           iterations_per_run=p.iterations_per_run)
 
 
-def _input(request: Request, pipeline: Pipeline) -> PipelineInput:
-    options = getattr(request.app.state, "ledger_pipeline_options", None) or PipelineOptions()
-    return PipelineInput(pipeline_id=pipeline.id, ledger=pipeline.ledger,
-                         exporter_id=pipeline.exporter_id, enabled=pipeline.enabled,
-                         last_log_id=pipeline.last_log_id, options=options)
-
-
-def _start_options(request: Request, pipeline: Pipeline) -> dict[str, Any]:
-    status = PipelineStatus.RUNNING if pipeline.enabled else PipelineStatus.STOPPED
-    return {
-        "id": pipeline_workflow_id(pipeline.ledger, pipeline.id),
-        "task_queue": str(getattr(request.app.state, "ledger_task_queue", task_queues.LEDGER)),
-        # A running pipeline is reused (retried create, or an action); a closed one is
-        # started again from its row.
-        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
-        "id_reuse_policy": WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        "search_attributes": TypedSearchAttributes([
-            SearchAttributePair(search_attributes.LEDGER, pipeline.ledger),
-            SearchAttributePair(search_attributes.STATUS, status.value),
-        ]),
-        "static_summary": f"Pipeline of ledger {pipeline.ledger} to exporter "
-                          f"{pipeline.exporter_id}",
-        "static_details": f"pipeline {pipeline.id}; start, stop and reset are updates; "
-                          "the `state` query shows the cursor",
-    }
-
-
-async def _act(request: Request, pipeline: Pipeline, update: str) -> PipelineState:
-    client = await temporal_client(request)
-    operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
-        PIPELINE_WORKFLOW, _input(request, pipeline), **_start_options(request, pipeline))
-    try:
-        state: PipelineState = await client.execute_update_with_start_workflow(
-            update, start_workflow_operation=operation, result_type=PipelineState)
-        return state
-    except RPCError as exc:
-        raise TemporalUnavailableError(f"Temporal is unreachable: {exc}") from exc
+async def _act(deps: Dependencies, pipeline: Pipeline, update: str) -> PipelineState:
+    return await deps.temporal.update_with_start(
+        pipeline_start(pipeline, _options(deps)), deps.modules.pipelines.task_queue, update,
+        PipelineState)
 
 
 @router.get("/v2/{ledger}/pipelines", operation_id="v2ListPipelines")
 async def list_pipelines(ledger: str, request: Request) -> Response:
-    await service(request).require_ledger(ledger)
-    store = exporter_store(request)
+    deps = dependencies(request)
+    await deps.ledger.require_ledger(ledger)
+    store = deps.exporter_store
     return await offset_page(
         request, lambda offset, limit: store.list_pipelines(ledger, offset, limit),
         lambda p: p.to_json())
@@ -96,29 +56,30 @@ async def list_pipelines(ledger: str, request: Request) -> Response:
 
 @router.post("/v2/{ledger}/pipelines", operation_id="v2CreatePipeline", status_code=201)
 async def create_pipeline(ledger: str, request: Request) -> Response:
-    await service(request).require_ledger(ledger)
+    deps = dependencies(request)
+    await deps.ledger.require_ledger(ledger)
     body = expect_object(await json_body(request, required=True), "body")
     exporter_id = body.get("exporterID")
     if not isinstance(exporter_id, str) or not exporter_id:
         raise ValidationError("exporterID is required and must be a string")
-    svc = exporters_service(request)
+    svc = deps.exporters
     pipeline = await svc.create_pipeline(str(uuid4()), ledger, exporter_id, datetime.now(UTC))
-    client = await temporal_client(request)
     try:
-        await client.start_workflow(PIPELINE_WORKFLOW, _input(request, pipeline),
-                                    **_start_options(request, pipeline))
-    except RPCError as exc:
+        await deps.temporal.start(pipeline_start(pipeline, _options(deps)),
+                                  deps.modules.pipelines.task_queue)
+    except TemporalUnavailableError:
         # Without its workflow the pipeline would silently do nothing: undo the row.
         await svc.store.delete_pipeline(ledger, pipeline.id)
-        raise TemporalUnavailableError(f"Temporal is unreachable: {exc}") from exc
+        raise
     return json_response({"data": pipeline.to_json()}, status=201)
 
 
 @router.get("/v2/{ledger}/pipelines/{pipelineID}", operation_id="v2GetPipelineState")
 async def get_pipeline(ledger: str, pipelineID: str, request: Request
                        ) -> Response:
-    await service(request).require_ledger(ledger)
-    pipeline = await exporters_service(request).get_pipeline(ledger, pipelineID)
+    deps = dependencies(request)
+    await deps.ledger.require_ledger(ledger)
+    pipeline = await deps.exporters.get_pipeline(ledger, pipelineID)
     return json_response({"data": pipeline.to_json()})
 
 
@@ -126,22 +87,22 @@ async def get_pipeline(ledger: str, pipelineID: str, request: Request
                status_code=204)
 async def delete_pipeline(ledger: str, pipelineID: str, request: Request
                           ) -> Response:
-    await service(request).require_ledger(ledger)
-    svc = exporters_service(request)
+    deps = dependencies(request)
+    await deps.ledger.require_ledger(ledger)
+    svc = deps.exporters
     pipeline = await svc.get_pipeline(ledger, pipelineID)
-    client = await temporal_client(request)
-    handle = client.get_workflow_handle(pipeline_workflow_id(ledger, pipeline.id))
-    with contextlib.suppress(RPCError):  # already closed: nothing to stop
-        await handle.terminate(reason="pipeline deleted")
+    await deps.temporal.terminate([pipeline_workflow_id(ledger, pipeline.id)],
+                                  reason="pipeline deleted")
     await svc.store.delete_pipeline(ledger, pipeline.id)
     return Response(status_code=204)
 
 
 async def _action(request: Request, ledger: str, pipeline_id: str, update: str) -> Response:
-    await service(request).require_ledger(ledger)
-    svc = exporters_service(request)
+    deps = dependencies(request)
+    await deps.ledger.require_ledger(ledger)
+    svc = deps.exporters
     pipeline = await svc.get_pipeline(ledger, pipeline_id)
-    state = await _act(request, pipeline, update)
+    state = await _act(deps, pipeline, update)
     if update == RESET_UPDATE:
         await svc.store.set_pipeline(pipeline.id, last_log_id=0)
     else:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
-from api.webhooks import cursors
+from api.dependencies import dependencies
 from api.webhooks.schemas import (
     ConfigChangeSecret,
     ConfigUser,
@@ -20,7 +20,9 @@ from api.webhooks.schemas import (
     test_attempt_json,
 )
 from api.webhooks.temporal import TemporalRetryCanceller, run_test_delivery
-from domain.errors import NotFoundError, ValidationError
+from domain.errors import ValidationError
+from domain.pagination import Page, decode_token, encode_token
+from domain.webhooks.errors import DeliveryNotFoundError
 from domain.webhooks.models import DeliveryFilter, DeliveryStatus
 from domain.webhooks.replays import BulkReplayRequest, WebhookReplays
 from domain.webhooks.service import WebhookConfigs, parse_id
@@ -28,19 +30,21 @@ from storage.webhooks.replays import SqlReplayStore
 from storage.webhooks.store import SqlWebhookStore
 
 router = APIRouter(tags=["webhooks.v1"])
+_BAD_CURSOR = "invalid 'cursor' query param"
 
 
 def _store(request: Request) -> SqlWebhookStore:
-    return SqlWebhookStore(request.app.state.database)
+    return SqlWebhookStore(dependencies(request).database)
 
 
 def _configs(request: Request) -> WebhookConfigs:
-    return WebhookConfigs(_store(request), TemporalRetryCanceller(request))
+    deps = dependencies(request)
+    return WebhookConfigs(SqlWebhookStore(deps.database), TemporalRetryCanceller(deps))
 
 
 def _replays(request: Request) -> WebhookReplays:
-    return WebhookReplays(SqlReplayStore(request.app.state.database),
-                          TemporalRetryCanceller(request))
+    deps = dependencies(request)
+    return WebhookReplays(SqlReplayStore(deps.database), TemporalRetryCanceller(deps))
 
 
 Configs = Annotated[WebhookConfigs, Depends(_configs)]
@@ -76,7 +80,7 @@ async def delete_config(configs: Configs, id: str) -> Response:
 @router.get("/configs/{id}/test", operation_id="testConfig")
 async def test_config(configs: Configs, request: Request, id: str) -> dict[str, Any]:
     config = await configs.get(id)
-    result = await run_test_delivery(request, config)
+    result = await run_test_delivery(dependencies(request), config)
     return {"data": test_attempt_json(result, config)}
 
 
@@ -111,29 +115,24 @@ async def get_deliveries(
 ) -> dict[str, Any]:
     after: tuple[datetime, UUID] | None = None
     if cursor:
-        state = cursors.decode(cursor)
+        state = decode_token(cursor, error=_BAD_CURSOR)
         try:
             filters = DeliveryFilter.model_validate(state["filters"])
             page_size = int(state["pageSize"])
             after = (datetime.fromisoformat(state["createdAt"]), UUID(state["id"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValidationError("invalid 'cursor' query param") from exc
+            raise ValidationError(_BAD_CURSOR) from exc
     else:
         filters = DeliveryFilter(config_id=config_id, status=status, created_from=created_from,
                                  created_to=created_to)
     rows = await store.list_deliveries(filters, after=after, limit=page_size + 1)
-    page, has_more = rows[:page_size], len(rows) > page_size
-    body: dict[str, Any] = {
-        "pageSize": page_size, "hasMore": has_more,
-        "data": [delivery_json(d, with_payload=False) for d in page],
-    }
-    if has_more:
-        last = page[-1]
-        body["next"] = cursors.encode({
-            "filters": filters.model_dump(mode="json"), "pageSize": page_size,
-            "createdAt": last.created_at.isoformat(), "id": str(last.id),
-        })
-    return {"cursor": body}
+    last = rows[page_size - 1] if len(rows) > page_size else None
+    page = Page(data=rows[:page_size], page_size=page_size, has_more=last is not None,
+                next=encode_token({
+                    "filters": filters.model_dump(mode="json"), "pageSize": page_size,
+                    "createdAt": last.created_at.isoformat(), "id": str(last.id),
+                }) if last is not None else None)
+    return {"cursor": page.envelope(lambda d: delivery_json(d, with_payload=False))}
 
 
 @router.post("/deliveries/replay", operation_id="replayDeliveries")
@@ -141,7 +140,7 @@ async def replay_deliveries(
     replays: Replays, key: IdempotencyKey, body: ReplayDeliveriesRequest
 ) -> dict[str, Any]:
     if body.cursor:
-        state = cursors.decode(body.cursor)
+        state = decode_token(body.cursor, error=_BAD_CURSOR)
         try:
             request = BulkReplayRequest.model_validate(state["request"])
         except (KeyError, TypeError, ValueError) as exc:
@@ -157,7 +156,7 @@ async def replay_deliveries(
     if result.has_more and result.next_after is not None:
         following = request.model_copy(update={"created_to": result.created_to,
                                                "after": result.next_after})
-        next_cursor = cursors.encode({"request": following.model_dump(mode="json")})
+        next_cursor = encode_token({"request": following.model_dump(mode="json")})
     return {"data": replay_result_json(result, next_cursor)}
 
 
@@ -165,7 +164,7 @@ async def replay_deliveries(
 async def get_delivery(store: Store, id: str) -> dict[str, Any]:
     delivery = await store.get_delivery(parse_id(id, "delivery"))
     if delivery is None:
-        raise NotFoundError(f"delivery {id!r} not found")
+        raise DeliveryNotFoundError(id)
     return {"data": delivery_json(delivery, with_payload=True)}
 
 
@@ -182,20 +181,19 @@ async def get_delivery_attempts(
 ) -> dict[str, Any]:
     delivery_id = parse_id(id, "delivery")
     if await store.get_delivery(delivery_id) is None:
-        raise NotFoundError(f"delivery {id!r} not found")
+        raise DeliveryNotFoundError(id)
     after: tuple[int, int] | None = None
     if cursor:
-        state = cursors.decode(cursor)
+        state = decode_token(cursor, error=_BAD_CURSOR)
         try:
             after = (int(state.get("generation", 0)), int(state["after"]))
             page_size = int(state["pageSize"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValidationError("invalid 'cursor' query param") from exc
+            raise ValidationError(_BAD_CURSOR) from exc
     rows = await store.list_attempts(delivery_id, after=after, limit=page_size + 1)
-    page, has_more = rows[:page_size], len(rows) > page_size
-    body: dict[str, Any] = {"pageSize": page_size, "hasMore": has_more,
-                            "data": [attempt_json(a) for a in page]}
-    if has_more:
-        body["next"] = cursors.encode({"generation": page[-1].replay_generation,
-                                       "after": page[-1].attempt_number, "pageSize": page_size})
-    return {"cursor": body}
+    last = rows[page_size - 1] if len(rows) > page_size else None
+    page = Page(data=rows[:page_size], page_size=page_size, has_more=last is not None,
+                next=encode_token({"generation": last.replay_generation,
+                                   "after": last.attempt_number, "pageSize": page_size})
+                if last is not None else None)
+    return {"cursor": page.envelope(attempt_json)}

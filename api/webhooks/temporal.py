@@ -1,27 +1,19 @@
-"""The API's Temporal side: a lazily connected client, cancelling (and, for replays,
-terminating) retry workflows, running the test delivery workflow."""
+"""The API's Temporal side of webhooks: cancelling (and, for replays, terminating) retry
+workflows, and running the test delivery workflow, through the shared helpers of
+api/temporal.py."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from uuid import uuid4
 
-from fastapi import Request
-from temporalio.client import Client, WorkflowFailureError
-from temporalio.service import RPCError
-
-from api.temporal import TemporalUnavailableError, temporal_client
-from domain.errors import DomainError
+from api.dependencies import Dependencies
+from api.temporal import TemporalUnavailableError
 from domain.webhooks.models import TestDelivery, WebhookConfig
-from workflows import task_queues
-from workflows.webhooks.inputs import TEST_WORKFLOW, TestWebhookInput, test_workflow_id
+from workflows.webhooks.inputs import delivery_test_start
 
 log = logging.getLogger("ledgerflow.api.webhooks")
-
-
 
 
 class TemporalRetryCanceller:
@@ -29,19 +21,17 @@ class TemporalRetryCanceller:
     change, and the attempt activity refuses to send for an inactive config, so a retry whose
     cancellation is lost here still never sends."""
 
-    def __init__(self, request: Request) -> None:
-        self.request = request
+    def __init__(self, deps: Dependencies) -> None:
+        self.temporal = deps.temporal
 
     async def cancel(self, workflow_ids: Sequence[str]) -> None:
         if not workflow_ids:
             return
         try:
-            client = await temporal_client(self.request)
+            await self.temporal.cancel(workflow_ids)
         except TemporalUnavailableError:
             log.warning("Temporal unreachable; %d retry workflow(s) will stop on their next "
                         "attempt instead", len(workflow_ids))
-            return
-        await asyncio.gather(*(self._cancel_one(client, wid) for wid in workflow_ids))
 
     async def terminate(self, workflow_ids: Sequence[str]) -> None:
         """Replays end the retry workflow of the previous generation: terminated, because its
@@ -51,39 +41,12 @@ class TemporalRetryCanceller:
         if not workflow_ids:
             return
         try:
-            client = await temporal_client(self.request)
+            await self.temporal.terminate(workflow_ids, reason="delivery replayed")
         except TemporalUnavailableError:
             log.warning("Temporal unreachable; %d replaced retry workflow(s) not terminated",
                         len(workflow_ids))
-            return
-        await asyncio.gather(*(self._terminate_one(client, wid) for wid in workflow_ids))
-
-    @staticmethod
-    async def _terminate_one(client: Client, workflow_id: str) -> None:
-        try:
-            await client.get_workflow_handle(workflow_id).terminate(reason="delivery replayed")
-        except RPCError as exc:
-            log.debug("retry workflow %s not terminated: %s", workflow_id, exc)
-
-    @staticmethod
-    async def _cancel_one(client: Client, workflow_id: str) -> None:
-        try:
-            await client.get_workflow_handle(workflow_id).cancel()
-        except RPCError as exc:  # finished or unknown: nothing left to cancel
-            log.debug("retry workflow %s not cancelled: %s", workflow_id, exc)
 
 
-async def run_test_delivery(request: Request, config: WebhookConfig) -> TestDelivery:
-    client = await temporal_client(request)
-    queue = getattr(request.app.state, "webhooks_task_queue", task_queues.WEBHOOKS)
-    try:
-        result: TestDelivery = await client.execute_workflow(
-            TEST_WORKFLOW, TestWebhookInput(config_id=config.id),
-            id=test_workflow_id(config.id, uuid4()), task_queue=queue,
-            result_type=TestDelivery, execution_timeout=timedelta(minutes=2),
-        )
-        return result
-    except WorkflowFailureError as exc:
-        raise DomainError(f"test delivery failed: {exc.cause}") from exc
-    except RPCError as exc:
-        raise TemporalUnavailableError(f"Temporal is unreachable: {exc}") from exc
+async def run_test_delivery(deps: Dependencies, config: WebhookConfig) -> TestDelivery:
+    return await deps.temporal.execute(delivery_test_start(config.id, uuid4()),
+                                       deps.modules.webhooks.task_queue, TestDelivery)

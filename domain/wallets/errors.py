@@ -1,9 +1,25 @@
-"""Wallets business errors with the Formance wallets error codes. Unknown wallets and holds are
+"""Wallets business errors with the Formance wallets error codes (one ErrorCode enum; the
+insufficient-funds error is the ledger's own, re-exported). Unknown wallets and holds are
 404 NOT_FOUND; everything else a client can fix is a 400 (api/errors.py maps the codes)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from domain.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from domain.ledger.errors import InsufficientFundError
+
+
+class ErrorCode(StrEnum):
+    """Every code the wallets module answers with. Activities, workflows and the API compare
+    against these members, never against string literals."""
+
+    VALIDATION = ValidationError.code
+    NOT_FOUND = NotFoundError.code
+    CONFLICT = ConflictError.code
+    INSUFFICIENT_FUND = InsufficientFundError.code
+    HOLD_CLOSED = "HOLD_CLOSED"
+    INTERNAL = DomainError.code
 
 
 class WalletNotFoundError(NotFoundError):
@@ -21,12 +37,8 @@ class HoldNotFoundError(NotFoundError):
         super().__init__(f"hold {hold_id!r} not found")
 
 
-class InsufficientFundError(DomainError):
-    code = "INSUFFICIENT_FUND"
-
-
 class HoldClosedError(DomainError):
-    code = "HOLD_CLOSED"
+    code = ErrorCode.HOLD_CLOSED
 
     def __init__(self, hold_id: str) -> None:
         super().__init__(f"hold {hold_id!r} is closed: nothing remains to confirm or void")
@@ -45,6 +57,7 @@ class IdempotencyConflictError(ConflictError):
 __all__ = [
     "BalanceAlreadyExistsError",
     "BalanceNotFoundError",
+    "ErrorCode",
     "HoldClosedError",
     "HoldNotFoundError",
     "IdempotencyConflictError",

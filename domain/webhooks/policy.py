@@ -25,6 +25,12 @@ class RetrySchedule(BaseModel):
     max_attempts: int = 15
     retry_after_cap: timedelta = timedelta(hours=6)
 
+    @classmethod
+    def of(cls, settings: object) -> RetrySchedule:
+        """The schedule of the module settings (config/webhooks.py), read by attribute: the
+        domain does not import config."""
+        return cls.model_validate(settings, from_attributes=True)
+
 
 def classify(status_code: int | None) -> AttemptOutcome:
     """`None` is a transport error (refused, reset, timeout): retryable like a 5xx."""

@@ -21,7 +21,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain.errors import ConflictError, NotFoundError, ValidationError
+from domain.errors import ConflictError, ValidationError
+from domain.webhooks.errors import DeliveryNotFoundError
 from domain.webhooks.models import Delivery, DeliveryStatus, WebhookConfig
 
 REPLAYABLE_IN_BULK = (DeliveryStatus.FAILED, DeliveryStatus.PENDING)
@@ -114,7 +115,7 @@ class WebhookReplays:
             request_hash=request_hash("replayDelivery", str(delivery_id)), now=datetime.now(UTC),
         )
         if found is None:
-            raise NotFoundError(f"delivery {str(delivery_id)!r} not found")
+            raise DeliveryNotFoundError(delivery_id)
         await self.terminator.terminate(stale)
         if found.action is ReplayAction.SKIPPED:
             if found.delivery.status is DeliveryStatus.DELIVERING:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from domain.errors import NotFoundError, ValidationError
+from domain.webhooks.errors import ConfigNotFoundError
 from domain.webhooks.models import ConfigInput, WebhookConfig
 from domain.webhooks.ports import RetryCanceller, WebhookStore
 from domain.webhooks.secrets import checked_secret
@@ -59,7 +60,7 @@ class WebhookConfigs:
     async def get(self, config_id: str) -> WebhookConfig:
         config = await self.store.get_config(parse_id(config_id))
         if config is None:
-            raise NotFoundError(f"config {config_id!r} not found")
+            raise ConfigNotFoundError(config_id)
         return config
 
     async def list(self, *, config_id: str | None, endpoint: str | None) -> list[WebhookConfig]:
@@ -81,7 +82,7 @@ class WebhookConfigs:
             "updated_at": datetime.now(UTC),
         })
         if not await self.store.update_config(updated):
-            raise NotFoundError(f"config {config_id!r} not found")
+            raise ConfigNotFoundError(config_id)
         return updated
 
     async def change_secret(self, config_id: str, secret: str | None) -> WebhookConfig:
@@ -90,7 +91,7 @@ class WebhookConfigs:
             update={"secret": checked_secret(secret), "updated_at": datetime.now(UTC)}
         )
         if not await self.store.update_config(updated):
-            raise NotFoundError(f"config {config_id!r} not found")
+            raise ConfigNotFoundError(config_id)
         return updated
 
     async def activate(self, config_id: str) -> WebhookConfig:
@@ -99,7 +100,7 @@ class WebhookConfigs:
             return current
         updated = current.model_copy(update={"active": True, "updated_at": datetime.now(UTC)})
         if not await self.store.update_config(updated):
-            raise NotFoundError(f"config {config_id!r} not found")
+            raise ConfigNotFoundError(config_id)
         return updated
 
     async def deactivate(self, config_id: str) -> WebhookConfig:
@@ -107,12 +108,12 @@ class WebhookConfigs:
             parse_id(config_id), datetime.now(UTC)
         )
         if config is None:
-            raise NotFoundError(f"config {config_id!r} not found")
+            raise ConfigNotFoundError(config_id)
         await self.canceller.cancel(workflow_ids)
         return config
 
     async def delete(self, config_id: str) -> None:
         found, workflow_ids = await self.store.delete_config(parse_id(config_id), datetime.now(UTC))
         if not found:
-            raise NotFoundError(f"config {config_id!r} not found")
+            raise ConfigNotFoundError(config_id)
         await self.canceller.cancel(workflow_ids)

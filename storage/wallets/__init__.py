@@ -1,28 +1,18 @@
 """Wallets persistence. Wallets keep no tables of their own: wallets, balances and holds are
 accounts of the wallets ledger (as in Formance), so this package only wires the wallets service
-onto the ledger store, for the API and the activities alike."""
+onto the ledger store, for the API and the activities alike. Its settings live in
+config/wallets.py."""
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from config.wallets import WalletsSettings
 from domain.ledger.service import LedgerService
 from domain.wallets.chart import Chart
-from domain.wallets.models import DEFAULT_LEDGER
 from domain.wallets.service import WalletsService
 from storage.database import Database
 from storage.ledger.store import PgLedgerStore
 
-
-class WalletsSettings(BaseSettings):
-    """`LEDGERFLOW_WALLETS_*`: the ledger holding the wallets and an optional account prefix
-    (Formance's `--ledger` and `--account-prefix`)."""
-
-    model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_WALLETS_", extra="ignore",
-                                      frozen=True)
-
-    ledger: str = DEFAULT_LEDGER
-    account_prefix: str = ""
+__all__ = ["WalletsSettings", "wallets_service"]
 
 
 def wallets_service(database: Database, settings: WalletsSettings | None = None,

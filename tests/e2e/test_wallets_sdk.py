@@ -19,17 +19,18 @@ from api.app import create_app
 from config.settings import Settings
 from storage.database import Database
 from tests.conftest import free_port
-from workers.wallets import activities
+from tests.temporal_stack import unique_modules
+from workers.registry import MODULES
 from workers.worker import sandbox_runner
-from workflows.wallets.hold import HoldWorkflow
 
 
 @pytest.fixture
 def served(database_url: str, temporal_address: str) -> Iterator[tuple[str, str]]:
     """The whole gateway app on a real socket; it owns its database pool (uvicorn's loop)."""
-    app = create_app(Settings(database_url=database_url, temporal_address=temporal_address))
-    queue = f"wallets-e2e-{uuid.uuid4()}"
-    app.state.wallets_task_queue = queue
+    modules = unique_modules()
+    app = create_app(Settings(database_url=database_url, temporal_address=temporal_address),
+                     module_settings=modules)
+    queue = modules.wallets.task_queue
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
@@ -50,9 +51,9 @@ async def test_wallet_credit_debit_and_hold_with_the_sdk(
         served: tuple[str, str], database: Database, temporal_env: Any) -> None:
     url, queue = served
     sdk = SDK(server_url=url)
-    async with Worker(temporal_env.client, task_queue=queue, workflows=[HoldWorkflow],
-                      activities=activities(database).all(),
-                      workflow_runner=sandbox_runner()):
+    reg = MODULES["wallets"](database, unique_modules(wallets={"task_queue": queue}))
+    async with Worker(temporal_env.client, task_queue=queue, workflows=reg.workflows,
+                      activities=reg.activities, workflow_runner=sandbox_runner()):
         w = sdk.wallets.v1
         info = await w.get_server_info_wallets_async()
         assert info.status_code == 200

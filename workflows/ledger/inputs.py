@@ -7,6 +7,11 @@ from datetime import timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel
+from temporalio.common import SearchAttributePair, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from domain.ledger.exporters import Pipeline
+from workflows import search_attributes
+from workflows.start import StartSpec
 
 PIPELINE_WORKFLOW = "ledger-pipeline"
 START_UPDATE = "start"
@@ -25,6 +30,9 @@ class PipelineStatus(StrEnum):
 
 
 class PipelineOptions(BaseModel):
+    """Carried in the input, so a running pipeline keeps the options it started with
+    (config/ledger.py gives them to new runs)."""
+
     batch_size: int = 100
     poll_interval: timedelta = timedelta(seconds=1)  # when caught up, look again after this
     # Loop iterations (batches and idle polls) per run before continue-as-new keeps the
@@ -48,3 +56,25 @@ class PipelineState(BaseModel):
     status: PipelineStatus
     last_log_id: int
     exported_this_run: int
+
+
+def pipeline_start(pipeline: Pipeline, options: PipelineOptions) -> StartSpec:
+    """The pipeline's workflow, resumed from its row (cursor and enabled flag)."""
+    status = PipelineStatus.RUNNING if pipeline.enabled else PipelineStatus.STOPPED
+    return StartSpec(
+        PIPELINE_WORKFLOW, pipeline_workflow_id(pipeline.ledger, pipeline.id),
+        PipelineInput(pipeline_id=pipeline.id, ledger=pipeline.ledger,
+                      exporter_id=pipeline.exporter_id, enabled=pipeline.enabled,
+                      last_log_id=pipeline.last_log_id, options=options),
+        # A running pipeline is reused (retried create, or an action); a closed one is started
+        # again from its row.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        search_attributes=(
+            SearchAttributePair(search_attributes.LEDGER, pipeline.ledger),
+            SearchAttributePair(search_attributes.STATUS, status.value),
+        ),
+        summary=f"Pipeline of ledger {pipeline.ledger} to exporter {pipeline.exporter_id}",
+        details=f"pipeline {pipeline.id}; start, stop and reset are updates; the `state` query "
+                "shows the cursor",
+    )

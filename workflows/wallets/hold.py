@@ -12,9 +12,11 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.errors import to_application_error
     from activities.wallets import stubs
     from activities.wallets.contracts import HoldBalance, ReturnHoldInput, SettleHoldInput
     from domain.errors import DomainError
+    from domain.wallets.errors import ErrorCode
     from domain.wallets.service import plan_confirmation, plan_void
     from workflows import search_attributes
     from workflows.wallets.inputs import (
@@ -27,12 +29,6 @@ with workflow.unsafe.imports_passed_through():
         HoldStatus,
         HoldWorkflowInput,
     )
-
-
-def _business(exc: DomainError) -> ApplicationError:
-    # Only an ApplicationError fails an update cleanly; any other exception would fail the
-    # workflow task and retry it forever.
-    return ApplicationError(exc.message, type=exc.code, non_retryable=True)
 
 
 @workflow.defn(name=HOLD_WORKFLOW)
@@ -111,14 +107,18 @@ class HoldWorkflow:
             return plan_confirmation(self._state.hold_id, self._state.remaining, command.amount,
                                      command.final)
         except DomainError as exc:
-            raise _business(exc) from None
+            # Only an ApplicationError fails an update cleanly; any other exception would fail
+            # the workflow task and retry it forever.
+            raise to_application_error(exc) from None
 
     def _plan_void(self) -> int:
         remaining = 0 if self._closed() else self._state.remaining
         try:
             return plan_void(self._state.hold_id, remaining)
         except DomainError as exc:
-            raise _business(exc) from None
+            # Only an ApplicationError fails an update cleanly; any other exception would fail
+            # the workflow task and retry it forever.
+            raise to_application_error(exc) from None
 
     async def _void(self, status: HoldStatus, *, quiet: bool = False) -> None:
         amount = self._plan_void()
@@ -144,7 +144,7 @@ class HoldWorkflow:
         except ActivityError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError):
-                if cause.type == "HOLD_CLOSED":  # the ledger says the money is gone
+                if cause.type == ErrorCode.HOLD_CLOSED:  # the ledger says the money is gone
                     self._state.remaining = 0
                     self._close(HoldStatus.CONFIRMED)
                 raise ApplicationError(cause.message, type=cause.type,

@@ -3,12 +3,16 @@ API) need, without the workflow code or the activity contracts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from pydantic import BaseModel
+from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
 
+from domain.webhooks.models import Delivery
 from domain.webhooks.policy import RetrySchedule
+from workflows import search_attributes
+from workflows.start import StartSpec
 
 RETRY_WORKFLOW = "webhook-retry"
 TEST_WORKFLOW = "webhook-test"
@@ -42,3 +46,39 @@ class TestWebhookInput(BaseModel):
     __test__ = False  # not a pytest test class
 
     config_id: UUID
+
+
+def retry_start(delivery: Delivery, schedule: RetrySchedule) -> StartSpec:
+    """The retry workflow of a delivery whose first attempt failed retryably."""
+    now = datetime.now(UTC)
+    return StartSpec(
+        RETRY_WORKFLOW,
+        retry_workflow_id(delivery.config_id, delivery.id, delivery.replay_generation),
+        RetryWorkflowInput(
+            delivery_id=delivery.id, config_id=delivery.config_id,
+            event_type=delivery.event_type, attempts_made=delivery.attempt_count,
+            first_delay=max((delivery.next_attempt_at or now) - now, timedelta(0)),
+            schedule=schedule,
+        ),
+        # A second start for the same delivery (a sender re-run after a crash) must not create
+        # a second run, even after the first one finished.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=(
+            SearchAttributePair(search_attributes.CONFIG_ID, str(delivery.config_id)),
+            SearchAttributePair(search_attributes.EVENT_TYPE, delivery.event_type),
+            SearchAttributePair(search_attributes.STATUS, "pending"),
+        ),
+        summary=f"{delivery.event_type} to webhook config {delivery.config_id}",
+        details=f"delivery {delivery.id} of outbox event {delivery.event_id}",
+    )
+
+
+def delivery_test_start(config_id: UUID, request_id: UUID) -> StartSpec:
+    """One test delivery per request: a fresh id each time."""
+    return StartSpec(
+        TEST_WORKFLOW, test_workflow_id(config_id, request_id),
+        TestWebhookInput(config_id=config_id),
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        summary=f"test delivery to webhook config {config_id}",
+        execution_timeout=timedelta(minutes=2),
+    )

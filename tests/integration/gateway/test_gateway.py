@@ -3,13 +3,16 @@ envelope, health that really checks its dependencies."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any
+
 import httpx
 import pytest
 
-from api.app import create_app
-from api.modules import modules
-from config.settings import Settings
+from api.catalog import modules
 from storage.database import Database
+from tests.temporal_stack import ModuleStack
 
 MODULES = {"auth", "ledger", "payments", "orchestration", "reconciliation", "search", "wallets",
            "webhooks"}
@@ -62,15 +65,35 @@ async def test_health_names_temporal_when_it_is_down(client: httpx.AsyncClient, 
     assert (await client.get("/api/ledger/_healthcheck")).status_code == 200
 
 
-async def test_health_is_green_with_both_dependencies_up(
-    database: Database, database_url: str, temporal_address: str
+async def test_health_comes_from_what_each_module_needs(
+    database: Database, database_url: str, temporal_address: str, temporal_env: Any
 ):
-    app = create_app(Settings(database_url=database_url, temporal_address=temporal_address),
-                     database=database)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as c:
+    """Both dependencies up: the gateway is healthy; auth and ledger serve; wallets is healthy
+    only while a worker polls its task queue; webhooks has none here; the modules this stack
+    does not serve are never reported healthy."""
+    stack = ModuleStack("wallets", temporal_env, database, database_url, temporal_address)
+    async with stack.http("http://t") as c:
         resp = await c.get("/_healthcheck")
         assert resp.status_code == 200, resp.text
-        versions = (await c.get("/versions")).json()["versions"]
-        assert all(v["health"] for v in versions)
-        assert len(versions) == len(modules())
+
+        async def health() -> dict[str, bool]:
+            versions = (await c.get("/versions")).json()["versions"]
+            assert len(versions) == len(modules(stack.modules))
+            return {v["name"]: v["health"] for v in versions}
+
+        assert await health() == {
+            "auth": True, "ledger": True, "wallets": False, "webhooks": False,
+            "payments": False, "orchestration": False, "reconciliation": False, "search": False}
+        resp = await c.get("/api/wallets/_healthcheck")
+        assert resp.status_code == 503
+        assert f"no worker polls task queue {stack.task_queue}" in resp.json()["errorMessage"]
+        resp = await c.get("/api/payments/_healthcheck")
+        assert resp.status_code == 503
+        assert "not served" in resp.json()["errorMessage"]
+
+        async with stack.worker():
+            deadline = time.monotonic() + 20
+            while not (await health())["wallets"]:
+                assert time.monotonic() < deadline, "the wallets worker never showed as a poller"
+                await asyncio.sleep(0.2)
+            assert (await c.get("/api/wallets/_healthcheck")).status_code == 200

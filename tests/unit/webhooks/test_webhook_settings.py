@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from activities.webhooks.settings import WebhookSettings
+from config.webhooks import WebhooksSettings
 
 
 def test_durations_accept_seconds_and_iso8601(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDGERFLOW_WEBHOOKS_MIN_BACKOFF", "0.5")
     monkeypatch.setenv("LEDGERFLOW_WEBHOOKS_MAX_BACKOFF", "PT2M")
-    settings = WebhookSettings()
+    settings = WebhooksSettings()
     assert settings.min_backoff == timedelta(milliseconds=500)
     assert settings.max_backoff == timedelta(minutes=2)
 
@@ -21,4 +21,4 @@ def test_durations_accept_seconds_and_iso8601(monkeypatch: pytest.MonkeyPatch) -
 def test_a_duration_that_is_neither_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDGERFLOW_WEBHOOKS_POLL_INTERVAL", "soon")
     with pytest.raises(ValidationError, match="poll_interval"):
-        WebhookSettings()
+        WebhooksSettings()

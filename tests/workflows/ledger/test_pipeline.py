@@ -12,9 +12,7 @@ import json
 import os
 import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,18 +20,13 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.worker import Worker
 
-from activities.ledger.activities import LedgerPipelineActivities
-from api.app import create_app
-from config.settings import Settings
 from storage.database import Database
-from workers.worker import sandbox_runner
-from workflows.ledger.inputs import PipelineOptions, pipeline_workflow_id
-from workflows.ledger.pipeline import LedgerPipelineWorkflow
+from tests.temporal_stack import ModuleStack, unique_modules
+from workflows.ledger.inputs import pipeline_workflow_id
 
 V2 = "/api/ledger/v2"
-HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories"
+HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories" / "ledger"
 
 
 class Receiver:
@@ -81,39 +74,13 @@ def receiver() -> Iterator[Receiver]:
     r.server.shutdown()
 
 
-class Stack:
-    def __init__(self, temporal_env: Any, database: Database, database_url: str,
-                 temporal_address: str) -> None:
-        self.client = temporal_env.client
-        self.database = database
-        self.queue = f"ledger-test-{uuid.uuid4()}"
-        self.app = create_app(Settings(database_url=database_url,
-                                       temporal_address=temporal_address), database=database)
-        self.app.state.ledger_task_queue = self.queue
-        self.app.state.ledger_pipeline_options = PipelineOptions(
-            batch_size=4, poll_interval=timedelta(milliseconds=200), iterations_per_run=5)
-
-    @asynccontextmanager
-    async def worker(self) -> AsyncIterator[Worker]:
-        activities = LedgerPipelineActivities(self.database)
-        async with Worker(self.client, task_queue=self.queue,
-                          workflows=[LedgerPipelineWorkflow], activities=activities.all(),
-                          workflow_runner=sandbox_runner(),
-                          graceful_shutdown_timeout=timedelta(seconds=10)) as worker:
-            yield worker
-        await activities.client.aclose()
-
-    @asynccontextmanager
-    async def api(self) -> AsyncIterator[httpx.AsyncClient]:
-        transport = httpx.ASGITransport(app=self.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
-
-
 @pytest.fixture
 def stack(temporal_env: Any, database: Database, database_url: str,
-          temporal_address: str) -> Stack:
-    return Stack(temporal_env, database, database_url, temporal_address)
+          temporal_address: str) -> ModuleStack:
+    return ModuleStack("ledger", temporal_env, database, database_url, temporal_address,
+                       unique_modules(pipelines={
+                           "batch_size": 4, "poll_interval": timedelta(milliseconds=200),
+                           "iterations_per_run": 5}))
 
 
 async def _send(api: httpx.AsyncClient, ledger: str, n: int) -> None:
@@ -149,8 +116,8 @@ def _assert_ordered_at_least_once(receiver: Receiver, last: int) -> None:
 
 
 async def test_pipeline_survives_a_worker_restart_without_losing_logs(
-        stack: Stack, receiver: Receiver) -> None:
-    async with stack.api() as api:
+        stack: ModuleStack, receiver: Receiver) -> None:
+    async with stack.http() as api:
         assert (await api.post(f"{V2}/main", json={})).status_code == 204
         await _send(api, "main", 10)
         r = await api.post(f"{V2}/_/exporters", json={"driver": "http",
@@ -163,7 +130,7 @@ async def test_pipeline_survives_a_worker_restart_without_losing_logs(
         handle = stack.client.get_workflow_handle(pipeline_workflow_id("main", pid))
         first_run = (await handle.describe()).run_id
 
-        async with stack.worker():
+        async with stack.worker(graceful_shutdown_timeout=timedelta(seconds=10)):
             await _until(lambda: _has(receiver, 4))
         # Worker gone mid-stream; more writes arrive meanwhile.
         stopped_at = len(receiver.ids())
@@ -171,7 +138,7 @@ async def test_pipeline_survives_a_worker_restart_without_losing_logs(
         await asyncio.sleep(0.5)
         assert len(receiver.ids()) == stopped_at
 
-        async with stack.worker():
+        async with stack.worker(graceful_shutdown_timeout=timedelta(seconds=10)):
             await _until(lambda: _exported(api, pid, 17))
             _assert_ordered_at_least_once(receiver, 17)
             assert receiver.refused == 2  # the first two batches were retried with backoff

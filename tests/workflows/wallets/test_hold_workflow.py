@@ -1,13 +1,12 @@
 """The hold workflow on the real dev server: its state query, search attributes and summary,
 validators refusing actions without touching the ledger, a closed workflow answering HOLD_CLOSED,
-and the recording of the histories replayed by tests/replay/test_wallets_replay.py
+and the recording of the histories replayed by tests/replay/test_histories_replay.py
 (LEDGERFLOW_RECORD_HISTORIES=1 rewrites them; only for a deliberate, patched() change)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,18 +17,13 @@ import httpx
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
-from api.app import create_app
 from api.wallets.temporal import act_on_hold
-from config.settings import Settings
 from domain.errors import DomainError
 from domain.wallets.models import Hold
 from storage.database import Database
-from workers.wallets import activities
-from workers.worker import sandbox_runner
+from tests.temporal_stack import ModuleStack
 from workflows import search_attributes
-from workflows.wallets.hold import HoldWorkflow
 from workflows.wallets.inputs import (
     CONFIRM_UPDATE,
     STATE_QUERY,
@@ -40,7 +34,7 @@ from workflows.wallets.inputs import (
     hold_workflow_id,
 )
 
-HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories"
+HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories" / "wallets"
 W = "/api/wallets"
 
 
@@ -69,16 +63,9 @@ class Env:
 @pytest.fixture
 async def env(database_url: str, database: Database, temporal_env: Any,
               temporal_address: str) -> AsyncIterator[Env]:
-    app = create_app(Settings(database_url=database_url, temporal_address=temporal_address),
-                     database=database)
-    queue = f"wallets-wf-{uuid.uuid4()}"
-    app.state.wallets_task_queue = queue
-    async with Worker(temporal_env.client, task_queue=queue, workflows=[HoldWorkflow],
-                      activities=activities(database).all(),
-                      workflow_runner=sandbox_runner()):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            yield Env(http, app, temporal_env)
+    stack = ModuleStack("wallets", temporal_env, database, database_url, temporal_address)
+    async with stack.worker(), stack.http("http://t") as http:
+        yield Env(http, stack.app, temporal_env)
 
 
 async def _record(handle: WorkflowHandle[Any, Any], name: str) -> None:

@@ -29,10 +29,11 @@ async def _settled(database: Database, status: str, within: float = 30) -> dict[
 
 
 async def test_replay_of_a_succeeded_delivery_reaches_the_receiver_again(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings())
-    async with Receiver() as receiver, stack.api(database_url, temporal_address) as api, \
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings())
+    async with Receiver() as receiver, stack.http() as api, \
             stack.worker(), stack.dispatcher():
         config = await _config(api, receiver.url)
         await _publish(database)
@@ -69,11 +70,12 @@ async def test_replay_of_a_succeeded_delivery_reaches_the_receiver_again(
 
 
 async def test_replay_of_a_failing_delivery_retries_under_a_replay_workflow_id(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings())
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings())
     async with Receiver(_answers(400, 500, 200)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.worker(), \
+            stack.http() as api, stack.worker(), \
             stack.dispatcher():
         config = await _config(api, receiver.url)
         await _publish(database)
@@ -88,10 +90,11 @@ async def test_replay_of_a_failing_delivery_retries_under_a_replay_workflow_id(
 
 
 async def test_replay_for_an_inactive_config_is_a_conflict(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings())
-    async with Receiver() as receiver, stack.api(database_url, temporal_address) as api, \
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings())
+    async with Receiver() as receiver, stack.http() as api, \
             stack.worker(), stack.dispatcher():
         config = await _config(api, receiver.url)
         await _publish(database)

@@ -24,7 +24,7 @@ from storage.webhooks.tables import webhook_attempts, webhook_deliveries
 from workflows import search_attributes
 from workflows.webhooks.inputs import RetryWorkflowResult
 
-HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories"
+HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories" / "webhooks"
 EVENT_TYPE = "ledger.committed_transactions"
 
 
@@ -83,11 +83,11 @@ def _answers(*statuses: int | tuple[int, dict[str, str]]) -> Any:
 
 
 async def test_events_reach_the_receiver_signed_exactly_once_across_a_dispatcher_restart(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings(outbox_batch_size=3,
-                                                               send_batch_size=2))
-    async with Receiver() as receiver, stack.api(database_url, temporal_address) as api:
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings(outbox_batch_size=3, send_batch_size=2))
+    async with Receiver() as receiver, stack.http() as api:
         config = await _config(api, receiver.url)
         await _publish(database, 10, idempotency_key="idem-1")
         # Stop the dispatcher as soon as the receiver sees the first request: it stops with
@@ -115,11 +115,12 @@ async def test_events_reach_the_receiver_signed_exactly_once_across_a_dispatcher
 
 
 async def test_a_receiver_failing_twice_then_succeeding_gets_the_same_webhook_id_thrice(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings())
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings())
     async with Receiver(_answers(500, 503, 200)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.worker(), \
+            stack.http() as api, stack.worker(), \
             stack.dispatcher():
         config = await _config(api, receiver.url)
         await _publish(database)
@@ -151,11 +152,12 @@ async def test_a_receiver_failing_twice_then_succeeding_gets_the_same_webhook_id
 
 
 async def test_a_400_from_the_receiver_is_permanent_after_one_attempt(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings())
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings())
     async with Receiver(_answers(400)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.worker(), \
+            stack.http() as api, stack.worker(), \
             stack.dispatcher():
         await _config(api, receiver.url)
         await _publish(database)
@@ -176,11 +178,12 @@ async def test_a_400_from_the_receiver_is_permanent_after_one_attempt(
 
 
 async def test_retry_after_of_a_429_is_honoured(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings())
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings())
     async with Receiver(_answers((429, {"retry-after": "2"}), 200)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.worker(), \
+            stack.http() as api, stack.worker(), \
             stack.dispatcher():
         await _config(api, receiver.url)
         await _publish(database)
@@ -196,11 +199,12 @@ async def test_retry_after_of_a_429_is_honoured(
 
 
 async def test_a_delivery_fails_after_max_attempts(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings(max_attempts=3))
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings(max_attempts=3))
     async with Receiver(_answers(503)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.worker(), \
+            stack.http() as api, stack.worker(), \
             stack.dispatcher():
         await _config(api, receiver.url)
         await _publish(database)
@@ -220,11 +224,12 @@ async def test_a_delivery_fails_after_max_attempts(
 
 
 async def test_deactivating_a_config_cancels_its_pending_retries(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings(min_backoff=timedelta(seconds=30)))
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings(min_backoff=timedelta(seconds=30)))
     async with Receiver(_answers(500)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.worker(), \
+            stack.http() as api, stack.worker(), \
             stack.dispatcher():
         config = await _config(api, receiver.url)
         await _publish(database)
@@ -245,11 +250,12 @@ async def test_deactivating_a_config_cancels_its_pending_retries(
 
 
 async def test_deleting_a_config_cancels_its_pending_retries(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings(min_backoff=timedelta(seconds=30)))
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings(min_backoff=timedelta(seconds=30)))
     async with Receiver(_answers(500)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.worker(), \
+            stack.http() as api, stack.worker(), \
             stack.dispatcher():
         config = await _config(api, receiver.url)
         await _publish(database)
@@ -265,11 +271,12 @@ async def test_deleting_a_config_cancels_its_pending_retries(
 
 
 async def test_a_retry_survives_a_worker_restart(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings(min_backoff=timedelta(seconds=2)))
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings(min_backoff=timedelta(seconds=2)))
     async with Receiver(_answers(500, 200)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.dispatcher():
+            stack.http() as api, stack.dispatcher():
         await _config(api, receiver.url)
         async with stack.worker():
             await _publish(database)
@@ -286,11 +293,12 @@ async def test_a_retry_survives_a_worker_restart(
 
 
 async def test_the_test_endpoint_sends_one_signed_test_delivery_and_returns_the_attempt(
-    temporal_env: Any, database: Database, database_url: str, temporal_address: str, queue: str,
+    temporal_env: Any, database: Database, database_url: str, temporal_address: str,
 ) -> None:
-    stack = Stack(temporal_env, database, queue, fast_settings())
+    stack = Stack(temporal_env, database, database_url, temporal_address,
+                  fast_settings())
     async with Receiver(_answers(500)) as receiver, \
-            stack.api(database_url, temporal_address) as api, stack.worker():
+            stack.http() as api, stack.worker():
         config = await _config(api, receiver.url)
         resp = await api.get(f"/api/webhooks/configs/{config['id']}/test")
     assert resp.status_code == 200, resp.text

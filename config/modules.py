@@ -1,0 +1,17 @@
+"""The settings of every Temporal-backed module, read once at startup and handed to the API and
+the workers together, so both sides agree on task queues and durations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from config.ledger import PipelineSettings
+from config.wallets import WalletsSettings
+from config.webhooks import WebhooksSettings
+
+
+@dataclass(frozen=True)
+class ModuleSettings:
+    wallets: WalletsSettings = field(default_factory=WalletsSettings)
+    webhooks: WebhooksSettings = field(default_factory=WebhooksSettings)
+    pipelines: PipelineSettings = field(default_factory=PipelineSettings)

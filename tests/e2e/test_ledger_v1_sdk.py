@@ -239,6 +239,9 @@ async def test_errors_surface_with_v1_codes(sdk: SDK) -> None:
         "ledger": LEDGER, "post_transaction": {
             "postings": [posting("world", "a", 1)], "reference": "once"}})
     ) == ErrorsEnum.CONFLICT
+    # A batch fails as a whole with the v1 code of its failing transaction.
     assert await code_of(v1.create_transactions_async(request={
         "ledger": LEDGER, "transactions": {"transactions": [
-            {"postings": [posting("world", "a", 1)]}]}})) == ErrorsEnum.VALIDATION
+            {"postings": [posting("world", "a", 1)]},
+            {"postings": [posting("world", "a", 1)], "reference": "once"}]}})
+    ) == ErrorsEnum.CONFLICT

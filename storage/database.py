@@ -98,7 +98,10 @@ class Database:
                 if self._write_pool is None:
                     dsn = make_url(self.url).set(drivername="postgresql")
                     self._write_pool = await asyncpg.create_pool(
-                        dsn.render_as_string(hide_password=False), min_size=1,
+                        dsn.render_as_string(hide_password=False),
+                        # No floor: asyncpg would keep reconnecting it during an outage,
+                        # logging a traceback each time. Used connections stay pooled anyway.
+                        min_size=0,
                         max_size=self._pool_size, reset=_keep_session,
                         timeout=CONNECT_TIMEOUT_S,
                         # Our statements are short; JIT compilation would only add latency.

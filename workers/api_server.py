@@ -31,4 +31,5 @@ def serve() -> None:
         workers=settings.api_workers,
         log_level=settings.log_level.lower(),
         access_log=False,  # one log line per request costs more than the ledger write itself
+        timeout_graceful_shutdown=settings.api_shutdown_grace_seconds,
     )

@@ -5,8 +5,9 @@ their declarations on first use, so each declaration reads the app's real config
 wallets ledger the wallets service actually uses, the configured bootstrap client).
 
 The routes that could destroy or disable a declared resource ask the registry first: deleting a
-bucket (api/ledger/buckets.py), giving a ledger a schema (api/ledger/schemas.py), deleting,
-changing or removing the secret of an auth client (api/auth/router.py)."""
+bucket (api/ledger/buckets.py), giving a ledger a schema (api/ledger/schemas.py) or importing
+logs into it (api/ledger/logs_io.py), deleting, changing or removing the bootstrap secret of an
+auth client (api/auth/router.py, through domain/auth/service.py)."""
 
 from __future__ import annotations
 

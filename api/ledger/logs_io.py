@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from api.ledger.buckets import refuse_protected_ledger
 from api.ledger.render import Renderer
 from api.ledger.v2 import service
 from domain.ledger.importing import parse_ndjson
@@ -43,6 +44,9 @@ async def export_logs(ledger: str, request: Request) -> Response:
 async def import_logs(ledger: str, request: Request) -> Response:
     from domain.ledger.errors import ImportLogsError
 
+    # An import may carry any log, a schema among them (strict mode): the stack's own ledgers
+    # are written by their module only. Refused before the body is read.
+    refuse_protected_ledger(request, ledger, "imported into")
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk

@@ -1,7 +1,7 @@
 """The ledger resources the stack needs cannot be destroyed through the API (issue 14, point 4):
 the bucket of the wallets ledger (where it is, or where wallets will create it) cannot be
-deleted, and the wallets ledger cannot be given a schema; wallets keep working. Buckets and
-ledgers of the user are untouched."""
+deleted, and the wallets ledger cannot be given a schema or imported into; wallets keep
+working. Buckets and ledgers of the user are untouched."""
 
 from __future__ import annotations
 
@@ -79,3 +79,15 @@ async def test_the_wallets_ledger_cannot_get_a_schema(client: httpx.AsyncClient)
     r = await client.post(f"{L}/v2/other/transactions", json={"postings": [
         {"source": "world", "destination": "users:1", "amount": 1, "asset": "USD"}]})
     assert r.status_code == 400 and r.json()["errorCode"] == "SCHEMA_NOT_SPECIFIED", r.text
+
+
+async def test_the_wallets_ledger_cannot_be_imported_into(client: httpx.AsyncClient) -> None:
+    await create_wallet(client)
+    exported = await client.post(f"{L}/v2/wallets-002/logs/export")
+    assert exported.status_code == 200, exported.text
+    _refused(await client.post(f"{L}/v2/wallets-002/logs/import", content=exported.content),
+             "ledger 'wallets-002' cannot be imported into", "wallets module")
+    # Other ledgers import as before.
+    assert (await client.post(f"{L}/v2/copy")).status_code == 204
+    r = await client.post(f"{L}/v2/copy/logs/import", content=exported.content)
+    assert r.status_code == 204, r.text

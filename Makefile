@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench migrate clean-data
+.PHONY: run test lint unit bench chaos migrate clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
@@ -23,7 +23,7 @@ migrate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy config domain storage activities workflows api workers bench
+	$(BIN)/mypy config domain storage activities workflows api workers bench chaos
 	$(BIN)/lint-imports
 
 test: lint
@@ -34,3 +34,9 @@ bench: $(STAMP)
 
 clean-data:
 	rm -rf .data
+
+# The ledger under faults (chaos/run.py): lost COMMIT replies, cuts, kill -9 of PostgreSQL and of
+# the API, 64 clients. Loopback only, bounded (CHAOS_ARGS: --duration, --clients, --every);
+# never part of `make test`.
+chaos: $(STAMP)
+	timeout 900 $(BIN)/python -m chaos $(CHAOS_ARGS)

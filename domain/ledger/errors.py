@@ -24,7 +24,7 @@ class LedgerAlreadyExistsError(DomainError):
 
 class InsufficientFundError(DomainError):
     """The one insufficient-funds rule and its one message, whichever write path finds it
-    (Python over locked rows, or the SQL guard of storage/ledger/writes.py FUNDS_GUARD)."""
+    (Python over locked rows, or the SQL guard of storage/ledger/writes.py `funds_guard`)."""
 
     code = "INSUFFICIENT_FUND"
 

@@ -106,19 +106,14 @@ class GroupCommitter:
         self._submitted.append(entry)
         self._ensure_leader()
         try:
-            done, _ = await asyncio.wait({entry.outcome}, timeout=QUEUE_TIMEOUT_S)
-        except asyncio.CancelledError:
+            # A timeout (or the request's cancellation) cancels the future: the leader skips
+            # an entry it has not taken, and drops the answer of one it has.
+            async with asyncio.timeout(QUEUE_TIMEOUT_S + COMMIT_TIMEOUT_S):
+                return await entry.outcome
+        except TimeoutError:
             if not entry.taken:
-                entry.outcome.cancel()  # the leader skips it
-            raise
-        if not done and not entry.taken:
-            entry.outcome.cancel()  # the leader skips it: nothing of it is written
-            raise DatabaseUnavailableError()
-        if not done:  # being written: the leader answers within its own bounds
-            done, _ = await asyncio.wait({entry.outcome}, timeout=COMMIT_TIMEOUT_S)
-            if not done:
-                raise WriteOutcomeUnknownError()
-        return entry.outcome.result()
+                raise DatabaseUnavailableError() from None  # never written
+            raise WriteOutcomeUnknownError() from None
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[Turn]:

@@ -26,7 +26,7 @@ from config.webhooks import WebhooksSettings
 from storage.database import Database
 from workers.registration import Registration
 from workers.registry import MODULES
-from workers.worker import sandbox_runner
+from workers.worker import worker_options
 
 
 def unique_modules(*, wallets: dict[str, Any] | None = None,
@@ -66,8 +66,8 @@ class ModuleStack:
         reg = self.registration()
         try:
             async with Worker(self.client, task_queue=reg.task_queue, workflows=reg.workflows,
-                              activities=reg.activities, workflow_runner=sandbox_runner(),
-                              **options) as worker:
+                              activities=reg.activities, **{**worker_options(), **options}
+                              ) as worker:
                 yield worker
         finally:
             await reg.close()

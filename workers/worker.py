@@ -9,6 +9,8 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -29,6 +31,19 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "pydantic")
     )
+
+
+# A workflow's next task goes first to the worker that ran its previous one (its sticky queue,
+# where the workflow is cached). When that worker died, Temporal waits this long before handing
+# the task to any worker of the queue (the SDK's default is 10 s): short, so a killed worker
+# holds its workflows up for seconds only; a live worker takes a sticky task in milliseconds.
+STICKY_QUEUE_TIMEOUT = timedelta(seconds=2)
+
+
+def worker_options() -> dict[str, Any]:
+    """What every Worker of ours is built with (production, tests, replay of the same code)."""
+    return {"workflow_runner": sandbox_runner(),
+            "sticky_queue_schedule_to_start_timeout": STICKY_QUEUE_TIMEOUT}
 
 
 def selected_queues(setting: str, configured: Iterable[str] = ()) -> list[str]:
@@ -54,7 +69,7 @@ def build_workers(client: Client, regs: dict[str, Registration], queues: Iterabl
             continue
         workers.append(Worker(
             client, task_queue=queue, workflows=reg.workflows, activities=reg.activities,
-            activity_executor=executor, workflow_runner=sandbox_runner(),
+            activity_executor=executor, **worker_options(),
         ))
     return workers
 

@@ -21,7 +21,7 @@ from activities.webhooks.contracts import (
 )
 from activities.webhooks.http_sender import WebhookHttpSender
 from domain.webhooks.errors import ConfigNotFoundError, DeliveryNotFoundError
-from domain.webhooks.models import DeliveryStatus, TestDelivery
+from domain.webhooks.models import AttemptOutcome, DeliveryStatus, TestDelivery
 from domain.webhooks.policy import classify
 from storage.webhooks.delivery_queue import DeliveryQueue
 from storage.webhooks.store import SqlWebhookStore
@@ -79,7 +79,7 @@ class WebhookActivities:
         return TestDelivery(
             attempt_id=uuid4(), webhook_id=webhook_id, config_id=config.id, payload=TEST_PAYLOAD,
             status_code=http.status_code or 0,
-            succeeded=classify(http.status_code).value == "succeeded",
+            succeeded=classify(http.status_code) is AttemptOutcome.SUCCEEDED,
             error=http.error, created_at=created_at,
         )
 

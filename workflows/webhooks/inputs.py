@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel
 from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
 
-from domain.webhooks.models import Delivery
+from domain.webhooks.models import Delivery, DeliveryStatus
 from domain.webhooks.policy import RetrySchedule
 from workflows import search_attributes
 from workflows.start import StartSpec
@@ -66,7 +66,7 @@ def retry_start(delivery: Delivery, schedule: RetrySchedule) -> StartSpec:
         search_attributes=(
             SearchAttributePair(search_attributes.CONFIG_ID, str(delivery.config_id)),
             SearchAttributePair(search_attributes.EVENT_TYPE, delivery.event_type),
-            SearchAttributePair(search_attributes.STATUS, "pending"),
+            SearchAttributePair(search_attributes.STATUS, DeliveryStatus.PENDING.value),
         ),
         summary=f"{delivery.event_type} to webhook config {delivery.config_id}",
         details=f"delivery {delivery.id} of outbox event {delivery.event_id}",

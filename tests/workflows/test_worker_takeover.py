@@ -42,6 +42,10 @@ async def test_a_killed_workers_activity_is_retried_elsewhere_within_seconds(
             assert first.poll() is None, "the first worker exited"
             assert time.monotonic() < deadline, "the first worker never started the activity"
             await asyncio.sleep(0.1)
+        # Alive, the first worker keeps its attempt past the heartbeat timeout: it heartbeats.
+        await asyncio.sleep(HEARTBEAT.total_seconds() * 1.5)
+        pending = (await handle.describe()).raw_description.pending_activities
+        assert [p.attempt for p in pending] == [1]
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         killed_at = time.monotonic()

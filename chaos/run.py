@@ -70,6 +70,8 @@ class Tally:
     other: Counter[str] = field(default_factory=Counter)
     acked: dict[str, int] = field(default_factory=dict)  # request id -> transaction id
     refused_ids: set[str] = field(default_factory=set)
+    unknown_ids: set[str] = field(default_factory=set)
+    answers_503: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
 
 
@@ -193,11 +195,13 @@ async def _send(client: httpx.AsyncClient, body: dict[str, Any], headers: dict[s
                 return
             unwritten = r.json().get("errorMessage") == "database unavailable, retry"
             outcome = "503 unavailable" if unwritten else "503 outcome unknown"
+            tally.answers_503[outcome] += 1
         # The README's contract: "database unavailable, retry" means nothing was written (any
         # request may be resent); an unknown outcome may be resent only with the same key.
         may_resend = keyed or outcome == "503 unavailable"
         if not may_resend or attempts >= 20 or time.monotonic() > deadline + 30:
             tally.unknown += 1
+            tally.unknown_ids.add(rid)
             tally.other[f"unknown after {outcome}"] += 1
             return
         tally.retried += 1
@@ -271,6 +275,8 @@ async def _check(stack: Stack, tally: Tally) -> dict[str, int]:
         chain = 1
     missing = sum(1 for rid, tx in tally.acked.items() if present.get(rid) != tx)
     refused_present = sum(1 for rid in tally.refused_ids if rid in present)
+    tally.other["unknown to the client, found in the ledger"] = sum(
+        1 for rid in tally.unknown_ids if rid in present)
     return {"doubles": int(doubles), "overdrafts": int(overdrafts), "hash chain": chain,
             "acknowledged but missing": missing, "refused but written": refused_present,
             "logs": len(logs)}
@@ -299,8 +305,11 @@ async def run(duration: float, clients: int, every: float, seed: int) -> int:
     print(f"requests sent {tally.sent}, acknowledged {tally.acknowledged}, refused "
           f"{tally.refused} (insufficient funds), unknown {tally.unknown}, retried "
           f"{tally.retried}; ledger logs {logs}")
+    if stack.proxy is not None:
+        print(f"proxy: {stack.proxy.replies_lost} replies lost after the server answered, "
+              f"{stack.proxy.cuts} connections cut; 503 answers: {dict(tally.answers_503)}")
     if tally.other:
-        print(f"other answers: {dict(tally.other)}")
+        print(f"other: {dict(tally.other)}")
     for name, count in violations.items():
         print(f"  {name}: {count} violation(s)")
     shutil.rmtree(root, ignore_errors=True) if not any(violations.values()) else print(

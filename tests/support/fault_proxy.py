@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-
 # ReadyForQuery: the last message of every answer to a Sync or a simple Query.
 _READY = b"Z\x00\x00\x00\x05"
 

@@ -61,7 +61,9 @@ async def _server(settings: Settings, database: Database) -> AsyncIterator[int]:
                             port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(1000):  # uvicorn sets a flag, not an event
+        if server.started:
+            break
         await asyncio.sleep(0.01)
     try:
         yield port

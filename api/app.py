@@ -35,10 +35,11 @@ class GatewayApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.input_guard is not None and scope["type"] == "http":
-            admitted = await self.input_guard.admit(scope, receive, send)
-            if admitted is None:
-                return
-            receive = admitted
+            await self.input_guard(scope, receive, send, self._dispatch)
+            return
+        await self._dispatch(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.hot_writes is not None and is_hot(scope):
             scope["app"] = self
             await self.hot_writes(scope, receive, send)

@@ -14,17 +14,26 @@ of one chunk is what Starlette keeps without copying it. The ledger's log import
 that streams a body bigger than the limit, is scanned chunk by chunk instead (it has its own
 size limit, api/ledger/logs_io.py).
 
+Then, bodies above SMALL_BODY_BYTES are served only while the bodies being served add up to at
+most `LIMIT_BODY_BYTES_IN_FLIGHT` (a bigger one waits its turn, then runs alone). Decoding and
+writing a big body costs many times its size in memory and runs for long stretches without
+yielding (about 40 ms per 1,000 postings): eight 1 MB bulks at once took 700 MB and stalled
+every other client for seconds (bench/big_bodies.py, README). The budget is taken once the body
+is read, so a slow uploader holds none; the usual write, one small transaction, never waits.
+
 Checks on the hot path are substring searches over the raw bytes; the body is decoded and walked
 only when one of them hits, to name the field (or find that the hit was harmless text)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
 from config.settings import Settings
@@ -38,6 +47,9 @@ _JSON_NUL_TEXT = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 _IMPORT = re.compile(r"/api/ledger/v2/[^/]+/logs/import")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FORM = "application/x-www-form-urlencoded"
+# Bodies up to this size skip the in-flight budget: one transaction with a few postings and
+# some metadata, the hot path's usual request.
+SMALL_BODY_BYTES = 4 * 1024
 
 
 class InputGuard:
@@ -50,17 +62,34 @@ class InputGuard:
             metadata_value_chars=settings.limit_metadata_value_chars,
             script_chars=settings.limit_script_chars,
         )
+        self.in_flight = ByteBudget(settings.limit_body_bytes_in_flight)
 
-    async def admit(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
-        """The `receive` the app is to be called with, or None when the request was answered
-        here (refused, or its client went away while sending the body)."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+        admitted = await self.admit(scope, receive, send)
+        if admitted is None:
+            return
+        receive, size = admitted
+        if size <= SMALL_BODY_BYTES:
+            await app(scope, receive, send)
+            return
+        taken = await self.in_flight.acquire(size)
+        try:
+            await app(scope, receive, send)
+        finally:
+            self.in_flight.release(taken)
+
+    async def admit(self, scope: Scope, receive: Receive, send: Send
+                    ) -> tuple[Receive, int] | None:
+        """The `receive` the app is to be called with and the body's size, or None when the
+        request was answered here (refused, or its client went away while sending the
+        body)."""
         REQUEST_LIMITS.set(self.limits)  # read by the ledger's parsers and validation
         field = _nul_in_request_line(scope)
         if field is not None:
             await _refuse(scope, receive, send, 400, "VALIDATION", _nul_message(field))
             return None
         if _IMPORT.fullmatch(scope["path"]):
-            return _scanning(receive)
+            return _scanning(receive), 0  # streamed, with its own size limit (logs_io.py)
         content_type = b""
         for name, value in scope["headers"]:
             if name == b"content-length":
@@ -94,7 +123,7 @@ class InputGuard:
             if field is not None:
                 await _refuse(scope, receive, send, 400, "VALIDATION", _nul_message(field))
                 return None
-        return _replay(body, receive)
+        return _replay(body, receive), size
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
         # The bulk route has its own code for it in the v2 spec; 413 everywhere, as the error
@@ -103,6 +132,45 @@ class InputGuard:
         await _refuse(scope, receive, send, 413, code,
                       f"request body of {size} is over the limit of {self.max_body} bytes "
                       "(LIMIT_BODY_BYTES)")
+
+
+class ByteBudget:
+    """A semaphore counted in bytes, first come first served (a big body is not overtaken for
+    ever by small ones). A request larger than the whole budget takes all of it."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self.waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    async def acquire(self, size: int) -> int:
+        size = min(size, self.capacity)
+        if not self.waiters and self.used + size <= self.capacity:
+            self.used += size
+            return size
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = (size, granted)
+        self.waiters.append(waiter)
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self.release(size)  # granted just as the request was cancelled
+            else:
+                self.waiters.remove(waiter)
+                self._wake()
+            raise
+        return size
+
+    def release(self, size: int) -> None:
+        self.used -= size
+        self._wake()
+
+    def _wake(self) -> None:
+        while self.waiters and self.used + self.waiters[0][0] <= self.capacity:
+            size, granted = self.waiters.popleft()
+            self.used += size
+            granted.set_result(None)
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str,

@@ -175,7 +175,7 @@ def main() -> int:
     parser.add_argument("--pool-size", type=int, default=40)
     parser.add_argument("--no-pgbench", action="store_true")
     parser.add_argument("--only", choices=["ledger", "hashing", "reads", "numscript", "webhooks",
-                                           "temporal"], default=None)
+                                           "temporal", "big-bodies"], default=None)
     parser.add_argument("--reads-transactions", type=int, default=1_000_000,
                         help="size of the ledger the read benchmark queries")
     parser.add_argument("--webhook-configs", type=int, default=5,
@@ -215,6 +215,18 @@ def main() -> int:
         print(_table(rows, ["read", "requests", "rps", "p50_ms", "p99_ms", "errors"]))
         out = RESULTS / f"ledger-reads-{stamp}.json"
         out.write_text(json.dumps(rows, indent=2))
+        print(f"written: {out.relative_to(ROOT)}")
+    if args.only in (None, "big-bodies"):
+        from bench.big_bodies import run_big_bodies
+
+        bodies = run_big_bodies()
+        print(f"\n{bodies['concurrent']} concurrent maximum-size bodies, {bodies['rounds']} rounds "
+              "(API RSS, and the stall of a small request made meanwhile)")
+        print(_table(bodies["rows"], [
+            "shape", "body_bytes", "requests", "statuses", "request_p50_ms", "rss_before_mb",
+            "rss_peak_mb", "probe_idle_p50_ms", "probe_p99_ms", "probe_max_ms", "stall_ms"]))
+        out = RESULTS / f"big-bodies-{stamp}.json"
+        out.write_text(json.dumps(bodies, indent=2))
         print(f"written: {out.relative_to(ROOT)}")
     if args.only in (None, "webhooks", "temporal"):
         temporal_benchmarks(args, stamp)

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # Request size limits (api/input_guard.py), on every route including the ledger's hot write
     # routes. Generous for real use; they bound what one request can cost in memory and CPU.
     limit_body_bytes: int = Field(
-        1024 * 1024, ge=1024, description="largest request body (the ledger's log import has "
+        64 * 1024, ge=1024, description="largest request body (the ledger's log import has "
         "its own limit); a bigger one is refused with 413 before it is read")
     limit_postings_per_transaction: int = Field(1000, ge=1)
     limit_bulk_elements: int = Field(100, ge=1, description="Formance's own default bulk size")
@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     limit_metadata_value_chars: int = Field(
         16 * 1024, ge=64, description="characters per metadata key or value")
     limit_script_chars: int = Field(64 * 1024, ge=256, description="characters per Numscript")
+    limit_body_bytes_in_flight: int = Field(
+        64 * 1024, ge=1024, description="bodies above 4 KiB are served while those being "
+        "served add up to at most this; the others wait (their body read): memory and the time "
+        "other requests wait for the event loop stay bounded")
 
     # Auth (/api/auth and bearer tokens on every module). Off by default for the library and the
     # tests of other modules; `make run` turns it on.

@@ -5,7 +5,7 @@ is written, and a body over the limit before it has been read."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
 import httpx
@@ -89,7 +89,7 @@ async def test_content_length_alone_refuses_before_reading(settings: Settings,
         received.append(1)
         return {"type": "http.request", "body": b"{}", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
@@ -178,7 +178,15 @@ async def test_defaults_are_generous(database_url: str, database: Any) -> None:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         await create_ledger(client)
+        # A transaction of 500 postings with 20 metadata values of 1,000 characters (60 KB).
         r = await client.post(f"{BASE}/main/transactions", json={
             "postings": [posting("world", f"a:{i}", 1) for i in range(500)],
-            "metadata": {f"k{i}": "v" * 1000 for i in range(200)}})
+            "metadata": {f"k{i}": "v" * 1000 for i in range(20)}})
+        assert r.status_code == 200, r.text
+        # A bulk of 100 transactions, each with its own metadata.
+        r = await client.post(f"{BASE}/main/_bulk", json=[
+            {"action": "CREATE_TRANSACTION", "data": {
+                "postings": [posting("world", f"b:{i}", 1), posting(f"b:{i}", "c", 1)],
+                "metadata": {"order": f"order-{i:08d}", "customer": f"customer-{i:08d}",
+                             "note": "n" * 100}}} for i in range(100)])
         assert r.status_code == 200, r.text

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench chaos migrate clean-data
+.PHONY: run test lint unit bench chaos fuzz migrate clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
@@ -23,7 +23,7 @@ migrate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy config domain storage activities workflows api workers bench chaos
+	$(BIN)/mypy config domain storage activities workflows api workers bench fuzz chaos
 	$(BIN)/lint-imports
 
 test: lint
@@ -31,6 +31,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Contract fuzzing, long profile (FUZZ_MAX_TIME seconds, 900 by default); `make test` runs the
+# short one (tests/fuzz).
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz $(FUZZ_ARGS)
 
 clean-data:
 	rm -rf .data

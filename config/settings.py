@@ -24,8 +24,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(8080, ge=1, le=65535)
     api_workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes")
-    api_shutdown_grace_seconds: float = Field(
-        15.0, ge=0, le=600, description="on SIGTERM, how long requests in flight may finish; "
+    api_shutdown_grace_seconds: int = Field(
+        15, ge=0, le=600, description="on SIGTERM, how long requests in flight may finish; "
         "those still running are then cancelled and the process exits")
     database_url: str | None = Field(
         None, description="postgresql+asyncpg://... ; unset = the embedded PostgreSQL"

@@ -246,6 +246,30 @@ async def _fund(stack: Stack) -> None:
             assert r.status_code in (200, 201), r.text
 
 
+async def _sigterm_under_stall(stack: Stack, clients: int) -> float:
+    """SIGTERM while every database connection of the API hangs and `clients` writes are in
+    flight: seconds until the process has exited (API_SHUTDOWN_GRACE_SECONDS bounds it)."""
+    assert stack.proxy is not None and stack.api is not None
+    stack.proxy.stall()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{stack.api_port}",
+                                 timeout=120) as client:
+        body = {"postings": [{"source": "world", "destination": "users:0", "amount": 1,
+                              "asset": "USD"}]}
+        tasks = [asyncio.create_task(client.post(f"/api/ledger/v2/{LEDGER}/transactions",
+                                                 json=body)) for _ in range(clients)]
+        await asyncio.sleep(1.0)
+        started = time.monotonic()
+        stack.api.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(stack.api.wait, 120)
+        except subprocess.TimeoutExpired:
+            stack.api.kill()
+        elapsed = time.monotonic() - started
+        await asyncio.gather(*tasks, return_exceptions=True)
+    stack.proxy.unstall()
+    return elapsed
+
+
 async def _check(stack: Stack, tally: Tally) -> dict[str, int]:
     conn = await asyncpg.connect(stack.direct_url.replace("+asyncpg", ""))
     try:
@@ -297,6 +321,7 @@ async def run(duration: float, clients: int, every: float, seed: int) -> int:
         if stack.proxy is not None:
             stack.proxy.up()
         violations = await _check(stack, tally)
+        sigterm_s = await _sigterm_under_stall(stack, clients)
     finally:
         await stack.stop()
     logs = violations.pop("logs")
@@ -310,6 +335,8 @@ async def run(duration: float, clients: int, every: float, seed: int) -> int:
               f"{stack.proxy.cuts} connections cut; 503 answers: {dict(tally.answers_503)}")
     if tally.other:
         print(f"other: {dict(tally.other)}")
+    print(f"SIGTERM with every database connection hung and {clients} writes in flight: the "
+          f"API exited in {sigterm_s:.1f} s")
     for name, count in violations.items():
         print(f"  {name}: {count} violation(s)")
     shutil.rmtree(root, ignore_errors=True) if not any(violations.values()) else print(

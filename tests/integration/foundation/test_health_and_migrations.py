@@ -1,4 +1,5 @@
-"""Health reflects the real state of PostgreSQL; migrations can be applied any number of times."""
+"""Health reflects the real state of PostgreSQL and of the tables a module needs; migrations can
+be applied any number of times."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ async def test_health_turns_503_naming_postgresql_when_it_stops(tmp_path: Path):
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://t") as c:
+            # A module is not healthy without its tables.
+            resp = await c.get("/api/ledger/_healthcheck")
+            assert resp.status_code == 503
+            assert "table ledgers is missing" in resp.json()["errorMessage"]
+            await migrate.upgrade(db.engine)
             assert (await c.get("/api/ledger/_healthcheck")).status_code == 200
             server.stop()
             resp = await c.get("/api/ledger/_healthcheck")

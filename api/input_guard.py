@@ -88,10 +88,15 @@ class InputGuard:
         if field is not None:
             await _refuse(scope, receive, send, 400, "VALIDATION", _nul_message(field))
             return None
-        if _IMPORT.fullmatch(scope["path"]):
+        path: str = scope["path"]
+        if path.endswith("/logs/import") and _IMPORT.fullmatch(path):
             return _scanning(receive), 0  # streamed, with its own size limit (logs_io.py)
         content_type = b""
-        for name, value in scope["headers"]:
+        for name, value in scope["headers"]:  # one pass: NUL, then the two headers used here
+            if b"\x00" in value:
+                await _refuse(scope, receive, send, 400, "VALIDATION",
+                              _nul_message(f"header {name.decode('latin-1')!r}"))
+                return None
             if name == b"content-length":
                 try:
                     declared = int(value)
@@ -102,22 +107,30 @@ class InputGuard:
                     return None
             elif name == b"content-type":
                 content_type = value
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return None  # http.disconnect: nobody left to answer
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await self._too_large(scope, receive, send, f"more than {self.max_body} bytes")
-                return None
-            if chunk:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None  # http.disconnect: nobody left to answer
+        body: bytes = message.get("body", b"")
+        size = len(body)
+        if message.get("more_body", False):  # more than one chunk (the usual body is one)
+            chunks = [body]
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:
+                    await self._too_large(scope, receive, send,
+                                          f"more than {self.max_body} bytes")
+                    return None
                 chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                if not message.get("more_body", False):
+                    break
+            body = b"".join(chunks)
+        elif size > self.max_body:  # a single chunk without a Content-Length
+            await self._too_large(scope, receive, send, f"{size} bytes")
+            return None
         if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
             field = _nul_in_body(body, content_type.decode("latin-1"))
             if field is not None:
@@ -214,6 +227,7 @@ def _scanning(receive: Receive) -> Receive:
 
 
 def _nul_in_request_line(scope: Scope) -> str | None:
+    """Path and query (headers are checked with the others, in `admit`)."""
     path: str = scope["path"]
     if "\x00" in path:
         return f"path {path!r}"
@@ -223,9 +237,6 @@ def _nul_in_request_line(scope: Scope) -> str | None:
             # JSON-valued parameters (the ledger's `query` filter) decode the escape to NUL.
             if "\x00" in name or "\x00" in value or _JSON_NUL_TEXT.search(value):
                 return f"query parameter {name!r}"
-    for name, value in scope["headers"]:
-        if b"\x00" in value:
-            return f"header {name.decode('latin-1')!r}"
     return None
 
 

@@ -335,6 +335,9 @@ async def run(duration: float, clients: int, every: float, seed: int) -> int:
               f"{stack.proxy.cuts} connections cut; 503 answers: {dict(tally.answers_503)}")
     if tally.other:
         print(f"other: {dict(tally.other)}")
+    api_log = (root / "api.log").read_text(errors="replace").splitlines()
+    print(f"API log: {len(api_log)} lines, "
+          f"{sum('Traceback' in line for line in api_log)} tracebacks")
     print(f"SIGTERM with every database connection hung and {clients} writes in flight: the "
           f"API exited in {sigterm_s:.1f} s")
     for name, count in violations.items():

@@ -19,7 +19,8 @@ most `LIMIT_BODY_BYTES_IN_FLIGHT` (a bigger one waits its turn, then runs alone)
 writing a big body costs many times its size in memory and runs for long stretches without
 yielding (about 40 ms per 1,000 postings): eight 1 MB bulks at once took 700 MB and stalled
 every other client for seconds (bench/big_bodies.py, README). The budget is taken once the body
-is read, so a slow uploader holds none; the usual write, one small transaction, never waits.
+is read and given back when the answer starts, so neither a slow uploader nor a slow reader
+holds any; the usual write, one small transaction, never waits.
 
 Checks on the hot path are substring searches over the raw bytes; the body is decoded and walked
 only when one of them hits, to name the field (or find that the hit was harmless text)."""
@@ -73,10 +74,25 @@ class InputGuard:
             await app(scope, receive, send)
             return
         taken = await self.in_flight.acquire(size)
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.in_flight.release(taken)
+
+        async def sending(message: Message) -> None:
+            # The work is done once the answer starts: a slow reader of a long (streamed)
+            # answer must not hold the budget.
+            if message["type"] == "http.response.start":
+                release()
+            await send(message)
+
         try:
-            await app(scope, receive, send)
+            await app(scope, receive, sending)
         finally:
-            self.in_flight.release(taken)
+            release()
 
     async def admit(self, scope: Scope, receive: Receive, send: Send
                     ) -> tuple[Receive, int] | None:

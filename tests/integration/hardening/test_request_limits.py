@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.app import create_app
+from api.app import GatewayApp, create_app
 from config.settings import Settings
 from tests.conftest import free_port
 from tests.integration.ledger.helpers import BASE, create_ledger, posting
@@ -175,6 +175,7 @@ async def test_script_size(client: httpx.AsyncClient, headers: dict[str, str]) -
 async def test_defaults_are_generous(database_url: str, database: Any) -> None:
     app = create_app(Settings(database_url=database_url,
                               temporal_address=f"127.0.0.1:{free_port()}"), database=database)
+    assert isinstance(app, GatewayApp)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         await create_ledger(client)
@@ -190,3 +191,5 @@ async def test_defaults_are_generous(database_url: str, database: Any) -> None:
                 "metadata": {"order": f"order-{i:08d}", "customer": f"customer-{i:08d}",
                              "note": "n" * 100}}} for i in range(100)])
         assert r.status_code == 200, r.text
+    # Both were above 4 KiB, so served within the in-flight budget: given back once answered.
+    assert app.input_guard is not None and app.input_guard.in_flight.used == 0

@@ -5,7 +5,9 @@ Tests that need another task queue or shorter durations pass their own ModuleSet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TypeVar
 
 from fastapi import FastAPI, Request
 
@@ -14,11 +16,14 @@ from config.modules import ModuleSettings
 from config.settings import Settings
 from domain.ledger.exporters import ExportersService
 from domain.ledger.service import LedgerService
+from domain.protection import ProtectedResources
 from domain.wallets.service import WalletsService
 from storage.database import Database
 from storage.ledger.exporters_store import PgExporterStore
 from storage.ledger.store import PgLedgerStore
 from storage.wallets import wallets_service
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,12 @@ class Dependencies:
     exporters: ExportersService
     exporter_store: PgExporterStore
     wallets: WalletsService
+    # Filled by `install` from the modules that declare resources the stack depends on.
+    protected: ProtectedResources = field(default_factory=ProtectedResources)
+    # What a module builds for itself at startup (auth: its key ring and token parameters),
+    # provided by create_app and looked up by type: this module imports no router, so no router
+    # package and this module import each other.
+    parts: dict[type, object] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, database: Database, modules: ModuleSettings
@@ -46,13 +57,30 @@ class Dependencies:
             wallets=wallets_service(database, modules.wallets, ledger),
         )
 
+    def provide(self, part: object) -> None:
+        self.parts[type(part)] = part
+
+    def part(self, kind: type[P]) -> P:
+        found = self.parts[kind]
+        assert isinstance(found, kind)
+        return found
+
     def install(self, app: FastAPI) -> None:
         app.state.dependencies = self
-        # Routers that still look services up by these names find the ones built here.
-        app.state.ledger_service = self.ledger
-        app.state.wallets_service = self.wallets
+        for name in PROTECTING_MODULES:
+            # Imported here: the declaring routers import this module themselves.
+            import_module(name).declare_protected(self.protected, self)
+
+
+# Modules whose own resources (system ledgers, the bootstrap client) the API must refuse to
+# destroy; orchestration and payments add theirs here when they land.
+PROTECTING_MODULES = ("api.wallets.router", "api.auth.router")
+
+
+def dependencies_of(app: FastAPI) -> Dependencies:
+    deps: Dependencies = app.state.dependencies
+    return deps
 
 
 def dependencies(request: Request) -> Dependencies:
-    deps: Dependencies = request.app.state.dependencies
-    return deps
+    return dependencies_of(request.app)

@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote_plus
 
 import pydantic
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.runtime import AuthRuntime, runtime
+from api.dependencies import Dependencies
 from api.protection import protected_resources
 from domain.auth.errors import InvalidClientError, InvalidRequestError, OAuthError
 from domain.auth.models import Client, ClientOptions, ClientSecret, CreatedSecret, User
@@ -35,11 +36,11 @@ def _admin(request: Request, rt: Runtime) -> AuthAdmin:
 Admin = Annotated[AuthAdmin, Depends(_admin)]
 
 
-def declare_protected(registry: ProtectedResources, app: FastAPI) -> None:
+def declare_protected(registry: ProtectedResources, deps: Dependencies) -> None:
     """The bootstrap client named in the settings (AUTH_BOOTSTRAP_CLIENT_ID): it holds every
     scope, and deleting it would lock the operator out. (A bootstrap client created without
     these settings, by `make run`, carries the SYSTEM_CLIENT_KEY mark instead.)"""
-    client_id = app.state.settings.auth_bootstrap_client_id
+    client_id = deps.settings.auth_bootstrap_client_id
     if client_id:
         registry.declare(ResourceKind.AUTH_CLIENT, client_id, owner="auth",
                          why="the bootstrap client: the operator's way in, holding every scope")

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 
 from api.auth.keys import KeyRing
+from api.dependencies import dependencies_of
 from config.settings import Settings
 from domain.auth.service import AuthAdmin, TokenService
 from storage.auth.signing_keys import SqlSigningKeyStore
@@ -52,13 +53,8 @@ def audience_for(settings: Settings) -> str:
 
 
 def runtime_of(app: FastAPI) -> AuthRuntime:
-    """The app's runtime, built on first use from the settings and database create_app stored."""
-    runtime = getattr(app.state, "auth_runtime", None)
-    if runtime is None:
-        runtime = AuthRuntime.build(app.state.settings, app.state.database)
-        app.state.auth_runtime = runtime
-    assert isinstance(runtime, AuthRuntime)
-    return runtime
+    """The app's runtime, built with its other dependencies when the app was created."""
+    return dependencies_of(app).part(AuthRuntime)
 
 
 def runtime(request: Request) -> AuthRuntime:

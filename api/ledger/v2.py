@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from api.dependencies import dependencies
 from api.errors import error_response
 from api.ledger.inputs import (
     expect_object,
@@ -39,18 +40,12 @@ from domain.ledger.query import (
     parse_list_query,
 )
 from domain.ledger.service import BulkElement, LedgerService
-from storage.ledger.store import PgLedgerStore
 
 router = APIRouter(tags=["ledger.v2"])
 
 
 def service(request: Request) -> LedgerService:
-    state = request.app.state
-    svc = getattr(state, "ledger_service", None)
-    if svc is None:
-        svc = LedgerService(PgLedgerStore(state.database))
-        state.ledger_service = svc
-    return svc
+    return dependencies(request).ledger
 
 
 def renderer(request: Request) -> Renderer:

@@ -5,45 +5,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
+from api.dependencies import Dependencies, dependencies
 from api.temporal import temporal_client
 from api.wallets import schemas as s
 from api.wallets.temporal import act_on_hold, start_hold_workflow
-from domain.ledger.service import LedgerService
 from domain.ledger.validation import DEFAULT_BUCKET
 from domain.protection import ProtectedResources, ResourceKind
 from domain.wallets.service import WalletsService
-from storage.ledger.store import PgLedgerStore
-from storage.wallets import WalletsSettings, wallets_service
 from workflows.wallets.inputs import CONFIRM_UPDATE, VOID_UPDATE, ConfirmHold
 
 router = APIRouter(tags=["wallets.v1"])
 
 
 def _service(request: Request) -> WalletsService:
-    return service_of(request.app)
+    return dependencies(request).wallets
 
 
-def service_of(app: FastAPI) -> WalletsService:
-    state = app.state
-    svc: WalletsService | None = getattr(state, "wallets_service", None)
-    if svc is None:
-        # Share the ledger API's service when it exists: one ledger store per app.
-        ledger = getattr(state, "ledger_service", None)
-        if not isinstance(ledger, LedgerService):
-            ledger = LedgerService(PgLedgerStore(state.database))
-        settings = getattr(state, "wallets_settings", None) or WalletsSettings()
-        svc = wallets_service(state.database, settings, ledger)
-        state.wallets_service = svc
-    return svc
-
-
-def declare_protected(registry: ProtectedResources, app: FastAPI) -> None:
+def declare_protected(registry: ProtectedResources, deps: Dependencies) -> None:
     """Wallets keep everything in one ledger: deleting it (or its bucket) or giving it a schema
     (whose strict mode refuses the wallets' writes, which name no schema version) would break
     every wallets call. The ledger is created on first use in the default bucket."""
-    registry.declare(ResourceKind.LEDGER, service_of(app).ledger_name, owner="wallets",
+    registry.declare(ResourceKind.LEDGER, deps.wallets.ledger_name, owner="wallets",
                      why="it holds every wallet, balance and hold", bucket=DEFAULT_BUCKET)
 
 

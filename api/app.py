@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.auth.runtime import AuthRuntime
 from api.catalog import modules
 from api.dependencies import Dependencies
 from api.errors import error_response, install_error_handlers
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
     app.state.settings = settings
     app.input_guard = InputGuard(settings)
     app.state.database = db
+    deps.provide(AuthRuntime.build(settings, db))
     deps.install(app)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
                        allow_headers=["*"])

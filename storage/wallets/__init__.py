@@ -12,7 +12,7 @@ from domain.wallets.service import WalletsService
 from storage.database import Database
 from storage.ledger.store import PgLedgerStore
 
-__all__ = ["WalletsSettings", "wallets_service"]
+__all__ = ["wallets_service"]
 
 
 def wallets_service(database: Database, settings: WalletsSettings | None = None,

@@ -1,11 +1,13 @@
-"""What every request must satisfy before any module sees it: no NUL character anywhere it could
-reach PostgreSQL, and a body no bigger than `LIMIT_BODY_BYTES`.
+"""What every request must satisfy before any module sees it: no character PostgreSQL cannot
+store anywhere it could reach it, and a body no bigger than `LIMIT_BODY_BYTES`.
 
-PostgreSQL cannot store U+0000 in text or jsonb: such a string used to fail deep in a write, as
-a 500 after part of the work was done. It is invalid input wherever it comes from, so it is
-refused here once for every module (path, query, headers, body) with a 400 VALIDATION naming the
-field. The app calls this before it chooses between the ledger's hot write routes and the full
-middleware stack (api/app.py), so both paths are guarded alike.
+PostgreSQL cannot store U+0000 in text or jsonb, nor a string that is not Unicode (an unpaired
+UTF-16 surrogate, which a JSON escape such as `\\ud800` decodes to): such a string used to fail
+deep in a write, as a 500 (or a 409) after part of the work was done. It is invalid input
+wherever it comes from, so it is refused here once for every module (path, query, headers, body)
+with a 400 VALIDATION naming the field. The app calls this before it chooses between the
+ledger's hot write routes and the full middleware stack (api/app.py), so both paths are guarded
+alike.
 
 The body is read here, up to the limit, and handed on as one message: a `Content-Length` above
 the limit is refused before a byte is read, a chunked body as soon as it passes the limit.
@@ -44,7 +46,6 @@ from domain.ledger.validation import REQUEST_LIMITS, RequestLimits
 # A JSON escape of NUL, not preceded by an escaped backslash (`\\u0000` is the 6 characters
 # `\u0000`, which PostgreSQL stores fine).
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-_JSON_NUL_TEXT = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 _IMPORT = re.compile(r"/api/ledger/v2/[^/]+/logs/import")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FORM = "application/x-www-form-urlencoded"
@@ -100,9 +101,9 @@ class InputGuard:
         request was answered here (refused, or its client went away while sending the
         body)."""
         REQUEST_LIMITS.set(self.limits)  # read by the ledger's parsers and validation
-        field = _nul_in_request_line(scope)
-        if field is not None:
-            await _refuse(scope, receive, send, 400, "VALIDATION", _nul_message(field))
+        problem = _bad_in_request_line(scope)
+        if problem is not None:
+            await _refuse(scope, receive, send, 400, "VALIDATION", problem)
             return None
         path: str = scope["path"]
         if path.endswith("/logs/import") and _IMPORT.fullmatch(path):
@@ -111,7 +112,7 @@ class InputGuard:
         for name, value in scope["headers"]:  # one pass: NUL, then the two headers used here
             if b"\x00" in value:
                 await _refuse(scope, receive, send, 400, "VALIDATION",
-                              _nul_message(f"header {name.decode('latin-1')!r}"))
+                              _message(f"header {name.decode('latin-1')!r}", NUL))
                 return None
             if name == b"content-length":
                 try:
@@ -147,10 +148,11 @@ class InputGuard:
         elif size > self.max_body:  # a single chunk without a Content-Length
             await self._too_large(scope, receive, send, f"{size} bytes")
             return None
-        if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
-            field = _nul_in_body(body, content_type.decode("latin-1"))
-            if field is not None:
-                await _refuse(scope, receive, send, 400, "VALIDATION", _nul_message(field))
+        if (b"\x00" in body or b"\\u0000" in body or b"%00" in body or b"\\ud" in body
+                or b"\\uD" in body):
+            problem = _bad_in_body(body, content_type.decode("latin-1"))
+            if problem is not None:
+                await _refuse(scope, receive, send, 400, "VALIDATION", problem)
                 return None
         return _replay(body, receive), size
 
@@ -207,10 +209,6 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, code:
     await error_response(status, code, message)(scope, receive, send)
 
 
-def _nul_message(field: str) -> str:
-    return f"{field} contains a NUL character (\\u0000), which cannot be stored"
-
-
 def _replay(body: bytes, receive: Receive) -> Receive:
     pending: list[bytes] = [body]
 
@@ -224,8 +222,9 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 def _scanning(receive: Receive) -> Receive:
-    """The log import's body, checked as it streams (the last bytes of a chunk are kept so that
-    an escape split across two chunks is still seen)."""
+    """The log import's body, checked as it streams. The last bytes of each chunk are looked at
+    again with the next one, so that an escape split across two chunks is still seen (and a
+    high surrogate at the very end of a chunk is judged once its successor has arrived)."""
     tail = b""
 
     async def scanned() -> Message:
@@ -234,70 +233,125 @@ def _scanning(receive: Receive) -> Receive:
         if message["type"] == "http.request":
             chunk = message.get("body", b"")
             if b"\x00" in chunk:
-                raise ValidationError(_nul_message("body (the imported logs)"))
-            # Substring searches first: the regex (is the escape itself escaped?) runs only on
-            # a hit, since an import can be hundreds of megabytes.
-            if b"\\u0000" in chunk or b"\\u0000" in tail + chunk[:8]:
+                raise ValidationError(_message("body (the imported logs)", NUL))
+            # Substring searches first: the regexes run only on a hit, since an import can be
+            # hundreds of megabytes.
+            window = tail + chunk[:12]
+            if (b"\\u" in chunk and _maybe_bad_escape(chunk)) or _maybe_bad_escape(window):
                 window = tail + chunk
-                if _JSON_NUL.search(window):
-                    raise ValidationError(_nul_message("body (the imported logs)"))
+                last = not message.get("more_body", False)
+                what = _bad_escape(window, complete=last)
+                if what is not None:
+                    raise ValidationError(_message("body (the imported logs)", what))
             tail = (tail + chunk[-64:])[-64:]
         return message
 
     return scanned
 
 
-def _nul_in_request_line(scope: Scope) -> str | None:
-    """Path and query (headers are checked with the others, in `admit`)."""
-    path: str = scope["path"]
-    if "\x00" in path:
-        return f"path {path!r}"
-    query: bytes = scope.get("query_string", b"")
-    if query and (b"%00" in query or b"\x00" in query or b"u0000" in query):
-        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-            # JSON-valued parameters (the ledger's `query` filter) decode the escape to NUL.
-            if "\x00" in name or "\x00" in value or _JSON_NUL_TEXT.search(value):
-                return f"query parameter {name!r}"
+NUL = "a NUL character (\\u0000)"
+SURROGATE = "an unpaired UTF-16 surrogate (\\ud800-\\udfff)"
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+# JSON escapes of a surrogate that is not half of a pair: a high one not followed by a low one,
+# a low one not preceded by a high one (escaped backslashes aside, as for NUL).
+_LONE_SURROGATE = re.compile(
+    rb"(?<!\\)(?:\\\\)*(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _maybe_bad_escape(raw: bytes) -> bool:
+    return b"\\u0000" in raw or b"\\ud" in raw or b"\\uD" in raw
+
+
+def _bad_escape(raw: bytes, *, complete: bool = True) -> str | None:
+    """What unstorable character a JSON text's escapes decode to, if any. When more text is to
+    come (`complete` false), a high surrogate in the last 12 bytes may yet be paired."""
+    if _JSON_NUL.search(raw):
+        return NUL
+    for match in _LONE_SURROGATE.finditer(raw):
+        if complete or match.end() <= len(raw) - 12 or raw[match.end() - 3] not in b"89abAB":
+            return SURROGATE
     return None
 
 
-def _nul_in_body(body: bytes, content_type: str) -> str | None:
-    """Where the NUL is, or None when the fast check's hit was harmless text (`%00` in a JSON
-    string, an escaped backslash before `u0000`)."""
+def _bad_char(text: str) -> str | None:
+    if "\x00" in text:
+        return NUL
+    if _SURROGATES.search(text):
+        return SURROGATE
+    return None
+
+
+def _message(field: str, what: str) -> str:
+    return f"{field} contains {what}, which PostgreSQL cannot store"
+
+
+def _bad_in_request_line(scope: Scope) -> str | None:
+    """Path and query (headers are checked with the others, in `admit`); the message."""
+    path: str = scope["path"]
+    if "\x00" in path:
+        return _message(f"path {path!r}", NUL)
+    query: bytes = scope.get("query_string", b"")
+    if query and (b"%00" in query or b"\x00" in query or b"u0000" in query or b"ud" in query
+                  or b"uD" in query):
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            what = _bad_char(name) or _bad_char(value)
+            if what is None and value[:1] in ("{", "[", '"'):
+                # A JSON-valued parameter (the ledger's `query` filter) decodes its escapes.
+                try:
+                    found = _bad_in_json(json.loads(value), "")
+                except (ValueError, RecursionError):
+                    found = None
+                what = found[1] if found else None
+            if what is not None:
+                return _message(f"query parameter {name!r}", what)
+    return None
+
+
+def _bad_in_body(body: bytes, content_type: str) -> str | None:
+    """The message naming where an unstorable character is, or None when the fast check's hit
+    was harmless text (`%00` in a JSON string, an escaped backslash before `u0000`, a surrogate
+    pair)."""
     if content_type.split(";")[0].strip().lower() == _FORM:
         for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
-            if "\x00" in name or "\x00" in value:
-                return f"form field {name!r}"
+            what = _bad_char(name) or _bad_char(value)
+            if what is not None:
+                return _message(f"form field {name!r}", what)
         return None
-    if b"\x00" not in body and _JSON_NUL.search(body) is None:
+    escape = NUL if b"\x00" in body else _bad_escape(body)
+    if escape is None:
         return None
     try:
-        return _nul_in_json(json.loads(body), "body") or "body"
+        found = _bad_in_json(json.loads(body), "body")
+        return _message(*found) if found else _message("body", escape)
     except (ValueError, RecursionError):
         pass
     for number, line in enumerate(body.splitlines(), start=1):  # JSON lines
         try:
-            found = _nul_in_json(json.loads(line), f"body line {number}")
+            found = _bad_in_json(json.loads(line), f"body line {number}")
         except (ValueError, RecursionError):
             continue
         if found is not None:
-            return found
-    return "body"
+            return _message(*found)
+    return _message("body", escape)
 
 
-def _nul_in_json(doc: Any, root: str) -> str | None:
+def _bad_in_json(doc: Any, root: str) -> tuple[str, str] | None:
+    """Where, and what, the first unstorable character of a decoded JSON document is."""
     stack: list[tuple[Any, str]] = [(doc, root)]
     while stack:  # iterative: a deeply nested document must not exhaust the stack
         value, where = stack.pop()
         if isinstance(value, str):
-            if "\x00" in value:
-                return where
+            what = _bad_char(value)
+            if what is not None:
+                return where, what
         elif isinstance(value, dict):
             members = []
             for key, item in value.items():
                 name = f"{where}.{key}" if _IDENTIFIER.fullmatch(key) else f"{where}[{key!r}]"
-                if "\x00" in key:
-                    return f"the key of {name}"
+                what = _bad_char(key)
+                if what is not None:
+                    return f"the key of {name}", what
                 members.append((item, name))
             stack.extend(reversed(members))
         elif isinstance(value, list):

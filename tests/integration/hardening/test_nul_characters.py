@@ -128,3 +128,45 @@ async def test_escaped_backslash_is_plain_text(client: httpx.AsyncClient) -> Non
         "postings": [posting("world", "a", 1)], "metadata": {"k": text}})
     assert r.status_code == 200, r.text
     assert r.json()["data"]["metadata"] == {"k": text}
+
+
+# An unpaired UTF-16 surrogate (a JSON escape such as \ud800 with no partner) decodes to a
+# string that is not Unicode: PostgreSQL cannot store it either (it was a 409 or a 500).
+@pytest.mark.parametrize("headers", [{}, FULL_STACK], ids=["hot-path", "full-stack"])
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udc00x", "\\uD83Dx\\uDE00"])
+async def test_unpaired_surrogates(client: httpx.AsyncClient, headers: dict[str, str],
+                                   escape: str) -> None:
+    await create_ledger(client)
+    body = ('{"postings": [{"source": "world", "destination": "a", "amount": 1, '
+            '"asset": "USD"}], "metadata": {"k": "' + escape + '"}}').encode()
+    r = await client.post(f"{BASE}/main/transactions", content=body,
+                          headers={"Content-Type": "application/json", **headers})
+    assert r.status_code == 400, r.text
+    assert r.json()["errorCode"] == "VALIDATION"
+    assert "body.metadata.k contains an unpaired UTF-16 surrogate" in r.json()["errorMessage"]
+    listed = await client.get(f"{BASE}/main/transactions")
+    assert listed.json()["cursor"]["data"] == []
+
+
+async def test_unpaired_surrogates_elsewhere(client: httpx.AsyncClient) -> None:
+    await create_ledger(client)
+    r = await client.post("/api/wallets/wallets", content=b'{"name": "\\ud800"}',
+                          headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "body.name" in r.json()["errorMessage"], r.text
+    r = await client.get(f"{BASE}/main/transactions",
+                         params={"query": '{"$match": {"metadata[k]": "\\ud800"}}'})
+    assert r.status_code == 400 and "query parameter 'query'" in r.json()["errorMessage"], r.text
+
+
+async def test_surrogate_pairs_are_characters(client: httpx.AsyncClient) -> None:
+    """An escaped pair is one character (here an emoji, as Python's json.dumps writes it)."""
+    await create_ledger(client)
+    body = (b'{"postings": [{"source": "world", "destination": "a", "amount": 1, '
+            b'"asset": "USD"}], "metadata": {"k": "\\ud83d\\ude00 \\u00e9"}}')
+    r = await client.post(f"{BASE}/main/transactions", content=body,
+                          headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["metadata"] == {"k": "\U0001f600 \u00e9"}
+    r = await client.get(f"{BASE}/main/transactions",
+                         params={"query": '{"$match": {"metadata[k]": "\\ud83d\\ude00 \\u00e9"}}'})
+    assert r.status_code == 200 and len(r.json()["cursor"]["data"]) == 1, r.text

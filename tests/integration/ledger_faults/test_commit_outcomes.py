@@ -182,3 +182,37 @@ async def test_concurrent_contested_transfers_around_cuts_are_never_doubled_nor_
         else:  # the bank holds enough for all: only "unavailable, retry" is acceptable
             assert r.status_code == 503, r.text
     assert await _balance(database, ledger, "bank") >= 0
+
+
+async def test_concurrent_script_writes_sharing_a_commit_around_cuts_all_get_the_truth(
+        client: httpx.AsyncClient, fault_proxy: FaultProxy, database: Database) -> None:
+    """Scripts that read balances take turns in one transaction with one COMMIT
+    (storage/ledger/group_commit.py): cuts land inside those batches and on their COMMITs."""
+    ledger = await create_ledger(client, "turns")
+    n = 32
+    _created(await send(client, ledger, posting("world", "bank", 10 * n)))
+
+    async def transfer(i: int) -> httpx.Response:
+        await asyncio.sleep(i * 0.005)
+        script = {"plain": f"send [USD 10] (\n source = @bank\n destination = @users:{i}\n)"}
+        return await client.post(f"{BASE}/{ledger}/transactions",
+                                 json={"script": script, "metadata": {"probe": f"t-{i}"}})
+
+    async def cutter() -> None:
+        fault_proxy.lose_reply_after(b"COMMIT", times=2)
+        for _ in range(3):
+            await asyncio.sleep(0.06)
+            fault_proxy.cut_all()
+
+    started = time.monotonic()
+    results, _ = await asyncio.gather(asyncio.gather(*(transfer(i) for i in range(n))),
+                                      cutter())
+    assert time.monotonic() - started < 60, "a request waited past its bounds"
+    for i, r in enumerate(results):
+        count = await _count(database, f"t-{i}")
+        assert count <= 1, f"script {i} written {count} times"
+        if r.status_code in (200, 201):
+            assert count == 1, f"script {i} acknowledged but not written"
+        else:
+            assert r.status_code == 503, r.text
+    assert await _balance(database, ledger, "bank") >= 0

@@ -1,0 +1,52 @@
+"""Formance payments events (stack/events: SAVED_ACCOUNT, SAVED_BALANCE, SAVED_PAYMENT, ...):
+their types and payloads, written to the outbox in the transaction that saves the object."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from domain.payments.models import Account, Balance, Payment, Task
+
+APP = "payments"
+
+
+class EventType(StrEnum):
+    SAVED_ACCOUNT = "SAVED_ACCOUNT"
+    SAVED_BALANCE = "SAVED_BALANCE"
+    SAVED_PAYMENT = "SAVED_PAYMENT"
+    CONNECTOR_RESET = "CONNECTOR_RESET"
+    UPDATED_TASK = "UPDATED_TASK"
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def account_payload(a: Account) -> dict[str, Any]:
+    return {"id": a.id, "provider": a.provider, "connectorID": a.connector_id,
+            "createdAt": iso(a.created_at), "reference": a.reference, "type": a.type.value,
+            "defaultAsset": a.default_asset, "name": a.name, "metadata": a.metadata,
+            "rawData": a.raw}
+
+
+def balance_payload(b: Balance, connector_id: str, provider: str) -> dict[str, Any]:
+    return {"accountID": b.account_id, "connectorID": connector_id, "provider": provider,
+            "createdAt": iso(b.created_at), "lastUpdatedAt": iso(b.last_updated_at),
+            "asset": b.asset, "balance": b.balance}
+
+
+def payment_payload(p: Payment) -> dict[str, Any]:
+    return {"id": p.id, "connectorID": p.connector_id, "provider": p.provider,
+            "reference": p.reference, "createdAt": iso(p.created_at), "type": p.type.value,
+            "status": p.status.value, "scheme": p.scheme, "asset": p.asset,
+            "initialAmount": p.initial_amount, "amount": p.amount,
+            "sourceAccountID": p.source_account_id,
+            "destinationAccountID": p.destination_account_id, "metadata": p.metadata}
+
+
+def task_payload(t: Task) -> dict[str, Any]:
+    return {"id": t.id, "connectorID": t.connector_id, "status": t.status.value,
+            "createdAt": iso(t.created_at), "updatedAt": iso(t.updated_at),
+            "createdObjectID": t.created_object_id, "error": t.error}

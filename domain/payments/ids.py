@@ -1,0 +1,88 @@
+"""Object ids built as Formance builds them: base64url (no padding) of the canonical JSON
+(sorted keys, no spaces) of a composite key. The same provider object always gets the same id,
+so ingesting it again is an upsert of the same row, never a second one."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from domain.payments.errors import InvalidIDError
+
+
+def _encode(key: dict[str, Any]) -> str:
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(kind: str, value: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidIDError(kind, value) from None
+    if not isinstance(key, dict):
+        raise InvalidIDError(kind, value)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorID:
+    provider: str
+    reference: str  # a uuid
+
+    def key(self) -> dict[str, Any]:
+        return {"Provider": self.provider, "Reference": self.reference}
+
+    def __str__(self) -> str:
+        return _encode(self.key())
+
+    @classmethod
+    def parse(cls, value: str) -> ConnectorID:
+        return cls._from_key(_decode("connector", value), value)
+
+    @classmethod
+    def _from_key(cls, key: Any, raw: str) -> ConnectorID:
+        if not isinstance(key, dict):
+            raise InvalidIDError("connector", raw)
+        provider, reference = key.get("Provider"), key.get("Reference")
+        if not isinstance(provider, str) or not isinstance(reference, str) or not provider:
+            raise InvalidIDError("connector", raw)
+        return cls(provider, reference)
+
+
+def account_id(connector: ConnectorID, reference: str) -> str:
+    return _encode({"ConnectorID": connector.key(), "Reference": reference})
+
+
+def payment_id(connector: ConnectorID, reference: str, payment_type: str) -> str:
+    return _encode({"ConnectorID": connector.key(), "Reference": reference,
+                    "Type": payment_type})
+
+
+def adjustment_id(payment: str, reference: str, created_at: str, status: str) -> str:
+    # One adjustment per (payment, provider update): the same update ingested again has the
+    # same id and is skipped.
+    return _encode({"CreatedAt": created_at, "PaymentID": payment, "Reference": reference,
+                    "Status": status})
+
+
+def task_id(connector: ConnectorID, reference: str) -> str:
+    return _encode({"ConnectorID": connector.key(), "Reference": reference})
+
+
+def connector_of(kind: str, object_id: str) -> ConnectorID:
+    """The connector an account or payment id names; InvalidIDError if it is not such an id."""
+    key = _decode(kind, object_id)
+    if not isinstance(key.get("Reference"), str):
+        raise InvalidIDError(kind, object_id)
+    return ConnectorID._from_key(key.get("ConnectorID"), object_id)
+
+
+def check_task_id(value: str) -> str:
+    key = _decode("task", value)
+    if not isinstance(key.get("Reference"), str):
+        raise InvalidIDError("task", value)
+    return value

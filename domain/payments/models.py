@@ -1,0 +1,150 @@
+"""The payments objects as the v3 API shows them. Amounts are integers in minor units (any
+size); assets are UMN strings ("USD/2")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Capability(StrEnum):
+    FETCH_ACCOUNTS = "FETCH_ACCOUNTS"
+    FETCH_BALANCES = "FETCH_BALANCES"
+    FETCH_EXTERNAL_ACCOUNTS = "FETCH_EXTERNAL_ACCOUNTS"
+    FETCH_PAYMENTS = "FETCH_PAYMENTS"
+    FETCH_OTHERS = "FETCH_OTHERS"
+    CREATE_WEBHOOKS = "CREATE_WEBHOOKS"
+    TRANSLATE_WEBHOOKS = "TRANSLATE_WEBHOOKS"
+    CREATE_BANK_ACCOUNT = "CREATE_BANK_ACCOUNT"
+    CREATE_TRANSFER = "CREATE_TRANSFER"
+    CREATE_PAYOUT = "CREATE_PAYOUT"
+    ALLOW_FORMANCE_ACCOUNT_CREATION = "ALLOW_FORMANCE_ACCOUNT_CREATION"
+    ALLOW_FORMANCE_PAYMENT_CREATION = "ALLOW_FORMANCE_PAYMENT_CREATION"
+
+
+# The capabilities that are polled, each on its own Temporal Schedule, in the order the first
+# runs are triggered (accounts before the balances read per stored account).
+FETCH_CAPABILITIES = (Capability.FETCH_ACCOUNTS, Capability.FETCH_EXTERNAL_ACCOUNTS,
+                      Capability.FETCH_BALANCES, Capability.FETCH_PAYMENTS)
+
+
+class AccountType(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    INTERNAL = "INTERNAL"
+    EXTERNAL = "EXTERNAL"
+
+
+class PaymentType(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    PAY_IN = "PAY-IN"
+    PAYOUT = "PAYOUT"
+    TRANSFER = "TRANSFER"
+    OTHER = "OTHER"
+
+
+class PaymentStatus(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+    REFUNDED = "REFUNDED"
+    REFUNDED_FAILURE = "REFUNDED_FAILURE"
+    REFUND_REVERSED = "REFUND_REVERSED"
+    DISPUTE = "DISPUTE"
+    DISPUTE_WON = "DISPUTE_WON"
+    DISPUTE_LOST = "DISPUTE_LOST"
+    AMOUNT_ADJUSTEMENT = "AMOUNT_ADJUSTEMENT"  # sic, as in the spec
+    AUTHORISATION = "AUTHORISATION"
+    CAPTURE = "CAPTURE"
+    CAPTURE_FAILED = "CAPTURE_FAILED"
+    OTHER = "OTHER"
+
+
+class TaskStatus(StrEnum):
+    PROCESSING = "PROCESSING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    id: str
+    reference: str
+    name: str
+    provider: str
+    created_at: datetime
+    config: dict[str, Any]
+    scheduled_for_deletion: bool = False
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    connector_id: str
+    provider: str
+    reference: str
+    created_at: datetime
+    type: AccountType
+    name: str | None = None
+    default_asset: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    account_id: str
+    asset: str
+    balance: int
+    created_at: datetime
+    last_updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentAdjustment:
+    id: str
+    reference: str
+    created_at: datetime
+    status: PaymentStatus
+    amount: int | None
+    asset: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """What the provider says of one payment now; its adjustments are its history (one per
+    status or amount change the provider reported)."""
+
+    id: str
+    connector_id: str
+    provider: str
+    reference: str
+    created_at: datetime
+    type: PaymentType
+    initial_amount: int
+    amount: int
+    asset: str
+    scheme: str
+    status: PaymentStatus
+    source_account_id: str | None = None
+    destination_account_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    adjustments: tuple[PaymentAdjustment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str
+    connector_id: str | None
+    status: TaskStatus
+    created_at: datetime
+    updated_at: datetime
+    created_object_id: str | None = None
+    error: str | None = None

@@ -1,0 +1,65 @@
+"""What the payments service needs from storage (storage/payments/store.py implements it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from domain.pagination import Page
+from domain.payments.models import (
+    Account,
+    Balance,
+    Connector,
+    Payment,
+    PaymentAdjustment,
+    Task,
+    TaskStatus,
+)
+
+
+class PaymentsStore(Protocol):
+    async def create_connector(self, connector: Connector) -> None: ...
+
+    async def delete_connector(self, connector_id: str) -> None: ...
+
+    async def get_connector(self, connector_id: str) -> Connector | None: ...
+
+    async def list_connectors(self, offset: int, size: int) -> Page[Connector]: ...
+
+    async def schedule_for_deletion(self, connector_id: str, task: Task) -> None: ...
+
+    async def get_task(self, task_id: str) -> Task | None: ...
+
+    async def finish_task(self, task_id: str, status: TaskStatus, *, error: str | None = None,
+                          created_object_id: str | None = None) -> None: ...
+
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    async def list_accounts(self, filters: dict[str, str], offset: int,
+                            size: int) -> Page[Account]: ...
+
+    async def list_balances(self, account_id: str, asset: str | None, offset: int,
+                            size: int) -> Page[Balance]: ...
+
+    async def get_payment(self, payment_id: str) -> Payment | None: ...
+
+    async def list_payments(self, filters: dict[str, str], offset: int,
+                            size: int) -> Page[Payment]: ...
+
+    # Ingestion: each call is one transaction holding the items, their outbox events and the
+    # fetch state, so a page is stored whole or not at all.
+    async def save_page(self, connector_id: str, state_key: str, state: dict[str, Any],
+                        accounts: list[Account], balances: list[Balance],
+                        payments: list[tuple[Payment, PaymentAdjustment]]) -> int: ...
+
+    async def get_state(self, connector_id: str, state_key: str) -> dict[str, Any] | None: ...
+
+    async def account_references(self, connector_id: str, after: str | None,
+                                 limit: int) -> list[tuple[str, str]]: ...
+
+    async def add_schedule(self, connector_id: str, schedule_id: str,
+                           created_at: datetime) -> None: ...
+
+    async def schedules(self, connector_id: str) -> list[str]: ...
+
+    async def purge_connector(self, connector_id: str) -> None: ...

@@ -1,0 +1,162 @@
+"""The payments service: connector install/uninstall bookkeeping, reads for the v3 API, and the
+pure mapping of provider objects to stored ones (ids built from the provider's references, so
+the same object ingested twice is the same row)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from domain.pagination import Page
+from domain.payments import ids
+from domain.payments.errors import (
+    AccountNotFoundError,
+    ConnectorNotFoundError,
+    InvalidConfigError,
+    PaymentNotFoundError,
+    TaskNotFoundError,
+)
+from domain.payments.models import (
+    Account,
+    AccountType,
+    Balance,
+    Connector,
+    Payment,
+    PaymentAdjustment,
+    Task,
+    TaskStatus,
+)
+from domain.payments.plugin import PSPAccount, PSPBalance, PSPPayment
+from domain.payments.ports import PaymentsStore
+from domain.payments.registry import provider
+
+
+class PaymentsService:
+    def __init__(self, store: PaymentsStore, *, min_polling_period: timedelta) -> None:
+        self.store = store
+        self.min_polling_period = min_polling_period
+
+    # --- connectors ---------------------------------------------------------------------------
+
+    def validate_install(self, provider_name: str, raw: Any) -> tuple[str, dict[str, Any]]:
+        spec = provider(provider_name)
+        config = spec.validate_config(raw, min_polling_period=self.min_polling_period)
+        endpoint = config.get("endpoint")
+        if isinstance(endpoint, str):
+            url = urlparse(endpoint)
+            if url.scheme not in ("http", "https") or not url.netloc:
+                raise InvalidConfigError("config field endpoint must be an http(s) URL")
+        return spec.name, config
+
+    async def install(self, provider_name: str, raw: Any) -> Connector:
+        name, config = self.validate_install(provider_name, raw)
+        cid = ids.ConnectorID(name, str(uuid.uuid4()))
+        now = datetime.now(UTC)
+        connector = Connector(id=str(cid), reference=cid.reference, name=config["name"],
+                              provider=name, created_at=now, config=config, updated_at=now)
+        await self.store.create_connector(connector)
+        return connector
+
+    async def forget(self, connector_id: str) -> None:
+        """The install could not start: the connector never existed."""
+        await self.store.delete_connector(connector_id)
+
+    async def connector(self, connector_id: str) -> Connector:
+        ids.ConnectorID.parse(connector_id)
+        connector = await self.store.get_connector(connector_id)
+        if connector is None:
+            raise ConnectorNotFoundError(connector_id)
+        return connector
+
+    async def connectors(self, offset: int, size: int) -> Page[Connector]:
+        return await self.store.list_connectors(offset, size)
+
+    async def begin_uninstall(self, connector_id: str) -> Task:
+        # A connector already scheduled for deletion may be uninstalled again: the uninstall
+        # that could not start is retried (its workflow id makes a running one the answer).
+        await self.connector(connector_id)
+        cid = ids.ConnectorID.parse(connector_id)
+        now = datetime.now(UTC)
+        task = Task(id=ids.task_id(cid, f"uninstall-{cid.provider}-{cid.reference}"),
+                    connector_id=connector_id, status=TaskStatus.PROCESSING, created_at=now,
+                    updated_at=now)
+        await self.store.schedule_for_deletion(connector_id, task)
+        return task
+
+    async def task(self, task_id: str) -> Task:
+        ids.check_task_id(task_id)
+        task = await self.store.get_task(task_id)
+        if task is None:
+            raise TaskNotFoundError(task_id)
+        return task
+
+    # --- objects ----------------------------------------------------------------------------
+
+    async def account(self, account_id: str) -> Account:
+        ids.connector_of("account", account_id)
+        account = await self.store.get_account(account_id)
+        if account is None:
+            raise AccountNotFoundError(account_id)
+        return account
+
+    async def accounts(self, filters: dict[str, str], offset: int, size: int) -> Page[Account]:
+        return await self.store.list_accounts(filters, offset, size)
+
+    async def balances(self, account_id: str, asset: str | None, offset: int,
+                       size: int) -> Page[Balance]:
+        await self.account(account_id)
+        return await self.store.list_balances(account_id, asset, offset, size)
+
+    async def payment(self, payment_id: str) -> Payment:
+        ids.connector_of("payment", payment_id)
+        payment = await self.store.get_payment(payment_id)
+        if payment is None:
+            raise PaymentNotFoundError(payment_id)
+        return payment
+
+    async def payments(self, filters: dict[str, str], offset: int, size: int) -> Page[Payment]:
+        return await self.store.list_payments(filters, offset, size)
+
+
+# --- provider objects to stored objects (pure) ----------------------------------------------
+
+
+def to_account(connector: ids.ConnectorID, psp: PSPAccount, kind: AccountType) -> Account:
+    return Account(id=ids.account_id(connector, psp.reference), connector_id=str(connector),
+                   provider=connector.provider, reference=psp.reference,
+                   created_at=psp.created_at, type=kind, name=psp.name,
+                   default_asset=psp.default_asset, metadata=dict(psp.metadata),
+                   raw=dict(psp.raw))
+
+
+def to_balance(connector: ids.ConnectorID, psp: PSPBalance) -> Balance:
+    return Balance(account_id=ids.account_id(connector, psp.account_reference), asset=psp.asset,
+                   balance=psp.amount, created_at=psp.at, last_updated_at=psp.at)
+
+
+def to_payment(connector: ids.ConnectorID, psp: PSPPayment) -> tuple[Payment, PaymentAdjustment]:
+    """The payment as first seen and the adjustment this provider view adds to it. The store
+    keeps the first view's amount as `initialAmount` and moves status and amount forward only
+    for a newer adjustment."""
+    pid = ids.payment_id(connector, psp.reference, psp.type.value)
+    adjustment = PaymentAdjustment(
+        id=ids.adjustment_id(pid, psp.reference, _iso(psp.updated_at), psp.status.value),
+        reference=psp.reference, created_at=psp.updated_at, status=psp.status,
+        amount=psp.amount, asset=psp.asset, metadata=dict(psp.metadata), raw=dict(psp.raw))
+    payment = Payment(
+        id=pid, connector_id=str(connector), provider=connector.provider,
+        reference=psp.reference, created_at=psp.created_at, type=psp.type,
+        initial_amount=psp.amount, amount=psp.amount, asset=psp.asset, scheme=psp.scheme,
+        status=psp.status,
+        source_account_id=ids.account_id(connector, psp.source_account_reference)
+        if psp.source_account_reference else None,
+        destination_account_id=ids.account_id(connector, psp.destination_account_reference)
+        if psp.destination_account_reference else None,
+        metadata=dict(psp.metadata))
+    return payment, adjustment
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")

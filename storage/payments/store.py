@@ -1,0 +1,386 @@
+"""The payments store (implements domain/payments/ports.py). Ingestion upserts by the ids the
+domain builds from provider references, and writes an outbox event only for what actually
+changed: a poll that finds nothing new writes nothing but its fetch state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from domain.pagination import Page, offset_page
+from domain.payments import events as ev
+from domain.payments.ids import ConnectorID
+from domain.payments.models import (
+    Account,
+    AccountType,
+    Balance,
+    Connector,
+    Payment,
+    PaymentAdjustment,
+    PaymentStatus,
+    PaymentType,
+    Task,
+    TaskStatus,
+)
+from storage.database import Database
+from storage.outbox import event_envelope, events_outbox
+from storage.payments.tables import (
+    payments_accounts,
+    payments_adjustments,
+    payments_balances,
+    payments_connectors,
+    payments_payments,
+    payments_schedules,
+    payments_states,
+    payments_tasks,
+)
+
+# The list filters each object accepts (query-builder keys -> columns).
+ACCOUNT_FILTERS = {"connector_id": payments_accounts.c.connector_id,
+                   "reference": payments_accounts.c.reference,
+                   "type": payments_accounts.c.type, "id": payments_accounts.c.id,
+                   "name": payments_accounts.c.name,
+                   "default_asset": payments_accounts.c.default_asset}
+PAYMENT_FILTERS = {"connector_id": payments_payments.c.connector_id,
+                   "reference": payments_payments.c.reference,
+                   "type": payments_payments.c.type, "id": payments_payments.c.id,
+                   "status": payments_payments.c.status, "asset": payments_payments.c.asset,
+                   "scheme": payments_payments.c.scheme,
+                   "source_account_id": payments_payments.c.source_account_id,
+                   "destination_account_id": payments_payments.c.destination_account_id}
+
+
+def _int(value: Decimal | int | None) -> int:
+    return int(value) if value is not None else 0
+
+
+class PgPaymentsStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    # --- connectors and tasks -----------------------------------------------------------------
+
+    async def create_connector(self, connector: Connector) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(insert(payments_connectors).values(
+                id=connector.id, reference=connector.reference, provider=connector.provider,
+                name=connector.name, config=connector.config,
+                scheduled_for_deletion=connector.scheduled_for_deletion,
+                created_at=connector.created_at,
+                updated_at=connector.updated_at or connector.created_at))
+
+    async def delete_connector(self, connector_id: str) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(delete(payments_connectors)
+                               .where(payments_connectors.c.id == connector_id))
+
+    async def get_connector(self, connector_id: str) -> Connector | None:
+        async with self.database.engine.connect() as conn:
+            row = (await conn.execute(select(payments_connectors)
+                                      .where(payments_connectors.c.id == connector_id))).first()
+        return _connector(row) if row is not None else None
+
+    async def list_connectors(self, offset: int, size: int) -> Page[Connector]:
+        query = (select(payments_connectors)
+                 .order_by(payments_connectors.c.created_at, payments_connectors.c.id)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return offset_page([_connector(r) for r in rows], offset=offset, size=size)
+
+    async def schedule_for_deletion(self, connector_id: str, task: Task) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(update(payments_connectors)
+                               .where(payments_connectors.c.id == connector_id)
+                               .values(scheduled_for_deletion=True, updated_at=task.created_at))
+            await conn.execute(pg_insert(payments_tasks).values(
+                id=task.id, connector_id=task.connector_id, status=task.status.value,
+                created_at=task.created_at, updated_at=task.updated_at,
+            ).on_conflict_do_update(index_elements=[payments_tasks.c.id], set_={
+                "status": task.status.value, "error": None, "updated_at": task.updated_at}))
+            await _event(conn, ev.EventType.UPDATED_TASK, ev.task_payload(task))
+
+    async def get_task(self, task_id: str) -> Task | None:
+        async with self.database.engine.connect() as conn:
+            row = (await conn.execute(select(payments_tasks)
+                                      .where(payments_tasks.c.id == task_id))).first()
+        return _task(row) if row is not None else None
+
+    async def finish_task(self, task_id: str, status: TaskStatus, *, error: str | None = None,
+                          created_object_id: str | None = None) -> None:
+        async with self.database.transaction() as conn:
+            row = (await conn.execute(
+                update(payments_tasks).where(payments_tasks.c.id == task_id)
+                .values(status=status.value, error=error, created_object_id=created_object_id,
+                        updated_at=datetime.now(UTC))
+                .returning(*payments_tasks.c))).first()
+            if row is not None:
+                await _event(conn, ev.EventType.UPDATED_TASK, ev.task_payload(_task(row)))
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def get_account(self, account_id: str) -> Account | None:
+        async with self.database.engine.connect() as conn:
+            row = (await conn.execute(select(payments_accounts)
+                                      .where(payments_accounts.c.id == account_id))).first()
+        return _account(row) if row is not None else None
+
+    async def list_accounts(self, filters: dict[str, str], offset: int,
+                            size: int) -> Page[Account]:
+        query = (select(payments_accounts)
+                 .where(*_where(ACCOUNT_FILTERS, filters))
+                 .order_by(payments_accounts.c.created_at, payments_accounts.c.id)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return offset_page([_account(r) for r in rows], offset=offset, size=size)
+
+    async def list_balances(self, account_id: str, asset: str | None, offset: int,
+                            size: int) -> Page[Balance]:
+        conditions: list[ColumnElement[bool]] = [payments_balances.c.account_id == account_id]
+        if asset:
+            conditions.append(payments_balances.c.asset == asset)
+        query = (select(payments_balances).where(*conditions)
+                 .order_by(payments_balances.c.created_at.desc(), payments_balances.c.asset)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return offset_page([_balance(r) for r in rows], offset=offset, size=size)
+
+    async def get_payment(self, payment_id: str) -> Payment | None:
+        async with self.database.engine.connect() as conn:
+            row = (await conn.execute(select(payments_payments)
+                                      .where(payments_payments.c.id == payment_id))).first()
+            if row is None:
+                return None
+            adjustments = await _adjustments(conn, [payment_id])
+        return _payment(row, adjustments.get(payment_id, ()))
+
+    async def list_payments(self, filters: dict[str, str], offset: int,
+                            size: int) -> Page[Payment]:
+        query = (select(payments_payments)
+                 .where(*_where(PAYMENT_FILTERS, filters))
+                 .order_by(payments_payments.c.created_at, payments_payments.c.id)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            adjustments = await _adjustments(conn, [r.id for r in rows[:size]])
+        return offset_page([_payment(r, adjustments.get(r.id, ())) for r in rows],
+                           offset=offset, size=size)
+
+    # --- ingestion ----------------------------------------------------------------------------
+
+    async def get_state(self, connector_id: str, state_key: str) -> dict[str, Any] | None:
+        async with self.database.engine.connect() as conn:
+            state = (await conn.execute(select(payments_states.c.state).where(
+                payments_states.c.connector_id == connector_id,
+                payments_states.c.key == state_key))).scalar()
+        return state if isinstance(state, dict) else None
+
+    async def account_references(self, connector_id: str, after: str | None,
+                                 limit: int) -> list[tuple[str, str]]:
+        """(id, reference) of the connector's internal accounts, by id, after `after`."""
+        conditions: list[ColumnElement[bool]] = [
+            payments_accounts.c.connector_id == connector_id,
+            payments_accounts.c.type == AccountType.INTERNAL.value]
+        if after is not None:
+            conditions.append(payments_accounts.c.id > after)
+        query = (select(payments_accounts.c.id, payments_accounts.c.reference)
+                 .where(*conditions).order_by(payments_accounts.c.id).limit(limit))
+        async with self.database.engine.connect() as conn:
+            return [(r.id, r.reference) for r in (await conn.execute(query)).all()]
+
+    async def save_page(self, connector_id: str, state_key: str, state: dict[str, Any],
+                        accounts: list[Account], balances: list[Balance],
+                        payments: list[tuple[Payment, PaymentAdjustment]]) -> int:
+        """Stores one fetched page and the state after it; returns how many objects changed."""
+        changed = 0
+        async with self.database.transaction() as conn:
+            for account in accounts:
+                changed += await _save_account(conn, account)
+            provider = ConnectorID.parse(connector_id).provider
+            for balance in balances:
+                changed += await _save_balance(conn, connector_id, provider, balance)
+            for payment, adjustment in payments:
+                changed += await _save_payment(conn, payment, adjustment)
+            await conn.execute(pg_insert(payments_states).values(
+                connector_id=connector_id, key=state_key, state=state,
+            ).on_conflict_do_update(
+                index_elements=[payments_states.c.connector_id, payments_states.c.key],
+                set_={"state": state}))
+        return changed
+
+    async def add_schedule(self, connector_id: str, schedule_id: str,
+                           created_at: datetime) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(pg_insert(payments_schedules).values(
+                id=schedule_id, connector_id=connector_id, created_at=created_at,
+            ).on_conflict_do_nothing())
+
+    async def schedules(self, connector_id: str) -> list[str]:
+        async with self.database.engine.connect() as conn:
+            return list((await conn.execute(
+                select(payments_schedules.c.id)
+                .where(payments_schedules.c.connector_id == connector_id)
+                .order_by(payments_schedules.c.id))).scalars())
+
+    async def purge_connector(self, connector_id: str) -> None:
+        """Every row of the connector but its tasks (a task stays readable after the uninstall
+        it reports on)."""
+        async with self.database.transaction() as conn:
+            for table in (payments_adjustments, payments_payments, payments_balances,
+                          payments_accounts, payments_states, payments_schedules,
+                          payments_connectors):
+                column = table.c.id if table is payments_connectors else table.c.connector_id
+                await conn.execute(delete(table).where(column == connector_id))
+
+
+# --- ingestion steps (inside the page's transaction) ------------------------------------------
+
+async def _save_account(conn: AsyncConnection, a: Account) -> int:
+    values = {"id": a.id, "connector_id": a.connector_id, "provider": a.provider,
+              "reference": a.reference, "created_at": a.created_at, "type": a.type.value,
+              "name": a.name, "default_asset": a.default_asset, "metadata": a.metadata,
+              "raw": a.raw}
+    stmt = pg_insert(payments_accounts).values(**values)
+    mutable = ("name", "default_asset", "metadata", "raw")
+    # The WHERE makes an unchanged account a no-op (no row returned, no event).
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[payments_accounts.c.id],
+        set_={c: stmt.excluded[c] for c in mutable},
+        where=tuple_(*(payments_accounts.c[c] for c in mutable)).is_distinct_from(
+            tuple_(*(stmt.excluded[c] for c in mutable))),
+    ).returning(payments_accounts.c.id)
+    if (await conn.execute(upsert)).first() is None:
+        return 0
+    await _event(conn, ev.EventType.SAVED_ACCOUNT, ev.account_payload(a))
+    return 1
+
+
+async def _save_balance(conn: AsyncConnection, connector_id: str, provider: str,
+                        b: Balance) -> int:
+    """A new row when the balance changed; otherwise the latest row is only marked seen."""
+    latest = (await conn.execute(
+        select(payments_balances.c.balance, payments_balances.c.created_at)
+        .where(payments_balances.c.account_id == b.account_id,
+               payments_balances.c.asset == b.asset)
+        .order_by(payments_balances.c.created_at.desc()).limit(1).with_for_update())).first()
+    if latest is not None and _int(latest.balance) == b.balance:
+        await conn.execute(update(payments_balances).where(
+            payments_balances.c.account_id == b.account_id,
+            payments_balances.c.asset == b.asset,
+            payments_balances.c.created_at == latest.created_at,
+            payments_balances.c.last_updated_at < b.last_updated_at,
+        ).values(last_updated_at=b.last_updated_at))
+        return 0
+    inserted = (await conn.execute(pg_insert(payments_balances).values(
+        account_id=b.account_id, connector_id=connector_id, asset=b.asset, balance=b.balance,
+        created_at=b.created_at, last_updated_at=b.last_updated_at,
+    ).on_conflict_do_nothing().returning(payments_balances.c.account_id))).first()
+    if inserted is None:
+        return 0
+    await _event(conn, ev.EventType.SAVED_BALANCE, ev.balance_payload(b, connector_id, provider))
+    return 1
+
+
+async def _save_payment(conn: AsyncConnection, p: Payment, adj: PaymentAdjustment) -> int:
+    """The adjustment is the unit of change: an adjustment seen before changes nothing; a new
+    one is appended and, if it is the newest, moves the payment's status and amount."""
+    added = (await conn.execute(pg_insert(payments_adjustments).values(
+        id=adj.id, payment_id=p.id, connector_id=p.connector_id, reference=adj.reference,
+        created_at=adj.created_at, status=adj.status.value, amount=adj.amount, asset=adj.asset,
+        metadata=adj.metadata, raw=adj.raw,
+    ).on_conflict_do_nothing().returning(payments_adjustments.c.id))).first()
+    if added is None:
+        return 0
+    stmt = pg_insert(payments_payments).values(
+        id=p.id, connector_id=p.connector_id, provider=p.provider, reference=p.reference,
+        type=p.type.value, created_at=p.created_at, initial_amount=p.initial_amount,
+        amount=p.amount, asset=p.asset, scheme=p.scheme, status=p.status.value,
+        source_account_id=p.source_account_id,
+        destination_account_id=p.destination_account_id, metadata=p.metadata,
+        updated_at=adj.created_at)
+    row = (await conn.execute(stmt.on_conflict_do_update(
+        index_elements=[payments_payments.c.id],
+        set_={"status": stmt.excluded.status, "amount": stmt.excluded.amount,
+              "metadata": stmt.excluded.metadata, "updated_at": stmt.excluded.updated_at},
+        where=payments_payments.c.updated_at <= stmt.excluded.updated_at,
+    ).returning(*payments_payments.c))).first()
+    if row is None:  # an older view arrived late: kept as history only
+        row = (await conn.execute(select(payments_payments)
+                                  .where(payments_payments.c.id == p.id))).one()
+    await _event(conn, ev.EventType.SAVED_PAYMENT, ev.payment_payload(_payment(row, ())))
+    return 1
+
+
+async def _event(conn: AsyncConnection, event_type: ev.EventType,
+                 payload: dict[str, Any]) -> None:
+    now = datetime.now(UTC)
+    await conn.execute(insert(events_outbox).values(
+        app=ev.APP, type=event_type.value,
+        envelope=event_envelope(ev.APP, event_type.value, payload, date=now), created_at=now))
+
+
+async def _adjustments(conn: AsyncConnection, payment_ids: list[str]
+                       ) -> dict[str, tuple[PaymentAdjustment, ...]]:
+    if not payment_ids:
+        return {}
+    rows = (await conn.execute(
+        select(payments_adjustments).where(payments_adjustments.c.payment_id.in_(payment_ids))
+        .order_by(payments_adjustments.c.payment_id, payments_adjustments.c.created_at.desc(),
+                  payments_adjustments.c.id))).all()
+    out: dict[str, list[PaymentAdjustment]] = {}
+    for r in rows:
+        out.setdefault(r.payment_id, []).append(PaymentAdjustment(
+            id=r.id, reference=r.reference, created_at=r.created_at,
+            status=PaymentStatus(r.status), amount=None if r.amount is None else int(r.amount),
+            asset=r.asset, metadata=dict(r.metadata), raw=dict(r.raw)))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _where(columns: dict[str, Any], filters: dict[str, str]) -> list[ColumnElement[bool]]:
+    return [and_(columns[k] == v) for k, v in filters.items()]
+
+
+# --- rows to models -----------------------------------------------------------------------------
+
+def _connector(r: Row[Any]) -> Connector:
+    return Connector(id=r.id, reference=r.reference, name=r.name, provider=r.provider,
+                     created_at=r.created_at, config=dict(r.config),
+                     scheduled_for_deletion=r.scheduled_for_deletion, updated_at=r.updated_at)
+
+
+def _account(r: Row[Any]) -> Account:
+    return Account(id=r.id, connector_id=r.connector_id, provider=r.provider,
+                   reference=r.reference, created_at=r.created_at, type=AccountType(r.type),
+                   name=r.name, default_asset=r.default_asset, metadata=dict(r.metadata),
+                   raw=dict(r.raw))
+
+
+def _balance(r: Row[Any]) -> Balance:
+    return Balance(account_id=r.account_id, asset=r.asset, balance=_int(r.balance),
+                   created_at=r.created_at, last_updated_at=r.last_updated_at)
+
+
+def _payment(r: Row[Any], adjustments: tuple[PaymentAdjustment, ...]) -> Payment:
+    return Payment(id=r.id, connector_id=r.connector_id, provider=r.provider,
+                   reference=r.reference, created_at=r.created_at, type=PaymentType(r.type),
+                   initial_amount=_int(r.initial_amount), amount=_int(r.amount), asset=r.asset,
+                   scheme=r.scheme, status=PaymentStatus(r.status),
+                   source_account_id=r.source_account_id,
+                   destination_account_id=r.destination_account_id,
+                   metadata=dict(r.metadata), adjustments=adjustments)
+
+
+def _task(r: Row[Any]) -> Task:
+    return Task(id=r.id, connector_id=r.connector_id, status=TaskStatus(r.status),
+                created_at=r.created_at, updated_at=r.updated_at,
+                created_object_id=r.created_object_id, error=r.error)
+

@@ -1,0 +1,106 @@
+"""Table definitions mirroring migration 0007 (the migration is the source of truth). Amounts
+are NUMERIC: provider amounts in minor units may exceed 64 bits."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Numeric, PrimaryKeyConstraint, Table, Text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from storage.metadata import metadata
+
+payments_connectors = Table(
+    "payments_connectors", metadata,
+    Column("id", Text, primary_key=True),
+    Column("reference", Text, nullable=False),
+    Column("provider", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("config", JSONB, nullable=False),
+    Column("scheduled_for_deletion", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+payments_accounts = Table(
+    "payments_accounts", metadata,
+    Column("id", Text, primary_key=True),
+    Column("connector_id", Text, nullable=False),
+    Column("provider", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("type", Text, nullable=False),
+    Column("name", Text),
+    Column("default_asset", Text),
+    Column("metadata", JSONB, nullable=False),
+    Column("raw", JSONB, nullable=False),
+)
+
+payments_balances = Table(
+    "payments_balances", metadata,
+    Column("account_id", Text, nullable=False),
+    Column("connector_id", Text, nullable=False),
+    Column("asset", Text, nullable=False),
+    Column("balance", Numeric, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("account_id", "asset", "created_at"),
+)
+
+payments_payments = Table(
+    "payments_payments", metadata,
+    Column("id", Text, primary_key=True),
+    Column("connector_id", Text, nullable=False),
+    Column("provider", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("initial_amount", Numeric, nullable=False),
+    Column("amount", Numeric, nullable=False),
+    Column("asset", Text, nullable=False),
+    Column("scheme", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("source_account_id", Text),
+    Column("destination_account_id", Text),
+    Column("metadata", JSONB, nullable=False),
+    # The time of the adjustment the status and amount come from.
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+payments_adjustments = Table(
+    "payments_adjustments", metadata,
+    Column("id", Text, primary_key=True),
+    Column("payment_id", Text, nullable=False),
+    Column("connector_id", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("amount", Numeric),
+    Column("asset", Text),
+    Column("metadata", JSONB, nullable=False),
+    Column("raw", JSONB, nullable=False),
+)
+
+payments_states = Table(
+    "payments_states", metadata,
+    Column("connector_id", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("state", JSONB, nullable=False),
+    PrimaryKeyConstraint("connector_id", "key"),
+)
+
+payments_schedules = Table(
+    "payments_schedules", metadata,
+    Column("id", Text, primary_key=True),
+    Column("connector_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+payments_tasks = Table(
+    "payments_tasks", metadata,
+    Column("id", Text, primary_key=True),
+    Column("connector_id", Text),
+    Column("status", Text, nullable=False),
+    Column("created_object_id", Text),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

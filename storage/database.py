@@ -25,6 +25,9 @@ __all__ = ["Database", "DatabaseUnavailableError"]
 # No wait on the database is unbounded: a connection attempt, a free pooled connection.
 CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 10.0
+# A backstop for any one statement (a server that accepts and never answers): far above what a
+# request's statement takes, so it only ever ends a hang (then 503, or, for a write, a read-back).
+STATEMENT_TIMEOUT_S = 60.0
 # Closing the pools on shutdown waits this long for connections still in use.
 DISPOSE_TIMEOUT_S = 5.0
 
@@ -52,7 +55,8 @@ class Database:
             pool_pre_ping=False,
             pool_reset_on_return=None,
             pool_timeout=POOL_TIMEOUT_S,
-            connect_args={"timeout": CONNECT_TIMEOUT_S},
+            connect_args={"timeout": CONNECT_TIMEOUT_S,
+                          "command_timeout": STATEMENT_TIMEOUT_S},
             **engine_kwargs,
         )
         # A pooled connection whose socket is known closed (PostgreSQL restarted) is replaced
@@ -103,7 +107,7 @@ class Database:
                         # logging a traceback each time. Used connections stay pooled anyway.
                         min_size=0,
                         max_size=self._pool_size, reset=_keep_session,
-                        timeout=CONNECT_TIMEOUT_S,
+                        timeout=CONNECT_TIMEOUT_S, command_timeout=STATEMENT_TIMEOUT_S,
                         # Our statements are short; JIT compilation would only add latency.
                         # The write statements are prepared once per connection and their
                         # plans do not depend on the values (arrays, JSON documents): planning

@@ -15,6 +15,7 @@ volume rows (sorted), account rows (LOCK_LEDGER_SQL says why the ledger row come
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -47,6 +48,7 @@ from storage.ledger.outcome import Attempt, OutcomeUnknown, pid_of
 from storage.outbox import event_envelope
 
 APP = "ledger"
+log = logging.getLogger(__name__)
 
 # An account seen again keeps its earliest first usage and merges the metadata it is given
 # (the updated date moves only when the metadata does). Shared with the set-based path.
@@ -372,6 +374,7 @@ class PgLedgerWriter:
         may have committed (OutcomeUnknown, with its draft to look for); anything inside an
         open transaction before its COMMIT did not (TransientWriteError: safe to run again);
         a read in autocommit wrote nothing."""
+        self._discard()
         if self._tx is None:
             if draft is not None:
                 return OutcomeUnknown(Attempt(self.ledger, pid_of(self.conn), drafts=[draft]),
@@ -392,6 +395,14 @@ class PgLedgerWriter:
                     raise self._connection_failed(exc) from exc
                 raise
 
+    def _discard(self) -> None:
+        """After a statement timeout the connection is still open, its statement perhaps still
+        running: nobody may use it again (a read-back ends its server process)."""
+        try:
+            self.conn.terminate()
+        except Exception as exc:
+            log.debug("terminate failed: %s", exc)
+
     async def finish(self, failed: bool) -> None:
         if self._tx is None or self._tx is _BATCH_TRANSACTION:
             return
@@ -410,6 +421,7 @@ class PgLedgerWriter:
             await tx.commit()
         except Exception as exc:
             if is_connection_failure(exc):
+                self._discard()
                 raise OutcomeUnknown(Attempt(self.ledger, pid, dict(self.written)),
                                      exc) from exc
             if isinstance(exc, asyncpg.PostgresError):

@@ -97,3 +97,33 @@ async def test_a_keep_alive_connection_is_answered_and_kept_through_an_outage(
             assert await _ask(reader, writer, f"{BASE}") == 200  # same connection
         finally:
             writer.close()
+
+
+async def test_a_read_on_a_server_that_never_answers_ends_in_503(
+        settings: Settings, database_url: str, fault_proxy: FaultProxy,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from sqlalchemy import make_url
+
+    from storage import database as database_module
+
+    monkeypatch.setattr(database_module, "STATEMENT_TIMEOUT_S", 1.0)  # 60 s in production
+    url = make_url(database_url).set(host="127.0.0.1", port=fault_proxy.port)
+    db = Database(url.render_as_string(hide_password=False), pool_size=2)
+    app = create_app(settings, database=db)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t", timeout=30) as client:
+            ledger = await create_ledger(client, "hung")
+            assert (await client.get(f"{BASE}/{ledger}/transactions")).status_code == 200
+            fault_proxy.stall()  # the pooled connections hear nothing from now on
+            started = time.monotonic()
+            r = await client.get(f"{BASE}/{ledger}/transactions")
+            assert r.status_code == 503, r.text
+            assert r.json() == UNAVAILABLE
+            assert time.monotonic() - started < 10
+            fault_proxy.unstall()
+            assert (await client.get(f"{BASE}/{ledger}/transactions")).status_code == 200
+    finally:
+        await db.dispose()

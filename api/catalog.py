@@ -13,12 +13,14 @@ from api.auth import router as auth_router
 from api.ledger import LedgerRequestContext
 from api.ledger import router as ledger_router
 from api.modules import Module
+from api.payments import router as payments_router
 from api.wallets import router as wallets_router
 from api.webhooks import router as webhooks_router
 from config.modules import ModuleSettings
 from storage.auth import tables as auth_tables
 from storage.ledger import exporters_store, schemas_store
 from storage.ledger import tables as ledger_tables
+from storage.payments import tables as payments_tables
 from storage.webhooks import tables as webhook_tables
 
 
@@ -32,7 +34,8 @@ def modules(settings: ModuleSettings) -> list[Module]:
         Module("auth", router=_checked(auth_router), tables=_tables(auth_tables)),
         # Pipelines run on Temporal, but the ledger itself serves without it.
         Module("ledger", router=ledger_router, wrap=LedgerRequestContext, tables=ledger),
-        Module("payments"),
+        Module("payments", router=_checked(payments_router), tables=_tables(payments_tables),
+               task_queue=settings.payments.task_queue),
         Module("orchestration"),
         Module("reconciliation"),
         Module("search"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config.ledger import PipelineSettings
+from config.payments import PaymentsSettings
 from config.wallets import WalletsSettings
 from config.webhooks import WebhooksSettings
 
@@ -15,3 +16,4 @@ class ModuleSettings:
     wallets: WalletsSettings = field(default_factory=WalletsSettings)
     webhooks: WebhooksSettings = field(default_factory=WebhooksSettings)
     pipelines: PipelineSettings = field(default_factory=PipelineSettings)
+    payments: PaymentsSettings = field(default_factory=PaymentsSettings)

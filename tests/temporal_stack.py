@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 from api.app import create_app
 from config.ledger import PipelineSettings
 from config.modules import ModuleSettings
+from config.payments import PaymentsSettings
 from config.settings import Settings
 from config.wallets import WalletsSettings
 from config.webhooks import WebhooksSettings
@@ -31,7 +32,8 @@ from workers.worker import worker_options
 
 def unique_modules(*, wallets: dict[str, Any] | None = None,
                    webhooks: dict[str, Any] | None = None,
-                   pipelines: dict[str, Any] | None = None) -> ModuleSettings:
+                   pipelines: dict[str, Any] | None = None,
+                 payments: dict[str, Any] | None = None) -> ModuleSettings:
     """Module settings with a fresh task queue per module, plus the given overrides."""
     tag = uuid.uuid4().hex[:12]
     return ModuleSettings(
@@ -40,6 +42,8 @@ def unique_modules(*, wallets: dict[str, Any] | None = None,
                                      **(webhooks or {})}),
         pipelines=PipelineSettings(**{"task_queue": f"ledger-test-{tag}",
                                       **(pipelines or {})}),
+        payments=PaymentsSettings(**{"task_queue": f"payments-test-{tag}",
+                                     **(payments or {})}),
     )
 
 

@@ -122,7 +122,23 @@ def main(argv: list[str] | None = None) -> int:
     client.add_argument("--scope", action="append",
                         help="repeatable, e.g. --scope ledger:read; default: every Stack scope")
     sub.add_parser("rotate-signing-key", help="sign new tokens with a fresh RSA key")
+    psp = sub.add_parser("fake-psp", help="a local PSP implementing the generic connector's "
+                         "API (seeded, in memory), for the payments `generic` connector")
+    psp.add_argument("--host", default="127.0.0.1")
+    psp.add_argument("--port", type=int, default=8089)
+    psp.add_argument("--seed", type=int, default=1)
+    psp.add_argument("--accounts", type=int, default=3)
+    psp.add_argument("--beneficiaries", type=int, default=1)
+    psp.add_argument("--payments", type=int, default=20)
+    psp.add_argument("--api-key", help="required as `Authorization: Bearer <key>` if set")
     args = parser.parse_args(argv)
+    if args.command == "fake-psp":  # needs no settings: it is the provider, not the stack
+        from workers.fake_psp import serve as serve_psp
+
+        serve_psp(args.host, args.port, seed=args.seed, accounts=args.accounts,
+                  beneficiaries=args.beneficiaries, payments=args.payments,
+                  api_key=args.api_key)
+        return 0
     settings = _settings()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from config.modules import ModuleSettings
 from storage.database import Database
-from workers import ledger, wallets, webhooks
+from workers import ledger, payments, wallets, webhooks
 from workers.registration import Registration
 
 Register = Callable[[Database, ModuleSettings], Registration]
 
 MODULES: dict[str, Register] = {
     "ledger": ledger.register,
+    "payments": payments.register,
     "wallets": wallets.register,
     "webhooks": webhooks.register,
 }

@@ -2,10 +2,10 @@
 A served module's default comes from its settings (config/<m>.py, overridable per deployment
 through LEDGERFLOW_<M>_TASK_QUEUE); the others are reserved here until their module lands."""
 
-from config import ledger, wallets, webhooks
+from config import ledger, payments, wallets, webhooks
 
 LEDGER = ledger.TASK_QUEUE
-PAYMENTS = "ledgerflow-payments"
+PAYMENTS = payments.TASK_QUEUE
 ORCHESTRATION = "ledgerflow-orchestration"
 WALLETS = wallets.TASK_QUEUE
 WEBHOOKS = webhooks.TASK_QUEUE

@@ -87,7 +87,7 @@ async def test_health_comes_from_what_each_module_needs(
         resp = await c.get("/api/wallets/_healthcheck")
         assert resp.status_code == 503
         assert f"no worker polls task queue {stack.task_queue}" in resp.json()["errorMessage"]
-        resp = await c.get("/api/payments/_healthcheck")
+        resp = await c.get("/api/orchestration/_healthcheck")
         assert resp.status_code == 503
         assert "not served" in resp.json()["errorMessage"]
 

@@ -1,0 +1,70 @@
+"""Names, inputs and outputs of the payments activities (explicit strings: a rename of a Python
+function must never rename an activity under running workflows). Sandbox-safe: no storage, no
+httpx."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+PLAN_CONNECTOR = "payments.plan_connector"
+CREATE_SCHEDULE = "payments.create_schedule"
+FETCH_PAGE = "payments.fetch_page"
+TERMINATE_WORKFLOWS = "payments.terminate_workflows"
+DELETE_SCHEDULES = "payments.delete_schedules"
+PURGE_CONNECTOR = "payments.purge_connector"
+FINISH_TASK = "payments.finish_task"
+
+# Provider failures become: type VALIDATION, non-retryable (the request is wrong or not
+# implemented); type INTERNAL, retried with the stub's backoff; or INTERNAL with
+# `next_retry_delay` set to the provider's Retry-After (rate-limited).
+
+
+class ConnectorRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+
+
+class ConnectorPlan(BaseModel):
+    """What the install workflow schedules, read from storage through an activity so that the
+    polling period is recorded in history (never read from process state in a workflow)."""
+
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+    provider: str
+    capabilities: list[str]
+    polling_period_seconds: float
+
+
+class CreateScheduleInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+    capability: str
+    schedule_id: str
+    every_seconds: float
+    jitter_seconds: float
+
+
+class FetchPageInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+    capability: str
+
+
+class FetchPageResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    items: int  # objects the provider returned on this page
+    changed: int  # of which new or changed (each wrote its event)
+    has_more: bool
+
+
+class Count(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    count: int
+
+
+class FinishTaskInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    task_id: str
+    status: str  # a domain.payments.models.TaskStatus value
+    error: str | None = None
+    created_object_id: str | None = None

@@ -1,0 +1,198 @@
+"""Routes of the payments v3 spec (operation ids as in the spec). Lists take `pageSize`,
+`cursor` and an optional query-builder JSON body (`$match` on the listed keys, `$and` of
+matches); the cursor carries the filter, so a next page needs nothing else."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.dependencies import dependencies
+from api.modules import VERSION
+from api.payments import schemas as s
+from api.payments.temporal import start_install, start_uninstall
+from domain.errors import ValidationError
+from domain.pagination import Page, decode_token, encode_token
+from domain.payments.errors import InvalidBodyError
+from domain.payments.registry import PROVIDERS
+from domain.payments.service import PaymentsService
+from storage.payments.store import ACCOUNT_FILTERS, PAYMENT_FILTERS, PgPaymentsStore
+
+router = APIRouter(prefix="/v3", tags=["payments.v3"])
+
+DEFAULT_PAGE_SIZE = 15
+MAX_PAGE_SIZE = 1000
+MAX_OFFSET = 2**62
+
+
+def _service(request: Request) -> PaymentsService:
+    deps = dependencies(request)
+    return PaymentsService(PgPaymentsStore(deps.database),
+                           min_polling_period=deps.modules.payments.min_polling_period)
+
+
+Payments = Annotated[PaymentsService, Depends(_service)]
+PageSize = Annotated[int | None, Query(alias="pageSize", ge=1, le=MAX_PAGE_SIZE)]
+Cursor = Annotated[str | None, Query()]
+
+
+@router.get("/_info", operation_id="v3GetInfo")
+async def get_info() -> dict[str, str]:
+    return {"name": "payments", "version": VERSION}
+
+
+# --- connectors ---------------------------------------------------------------------------------
+
+@router.get("/connectors", operation_id="v3ListConnectors")
+async def list_connectors(request: Request, payments: Payments, pageSize: PageSize = None,
+                          cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    page = await payments.connectors(offset, size)
+    return _cursor(page, s.connector, offset, size, {})
+
+
+@router.get("/connectors/configs", operation_id="v3ListConnectorConfigs")
+async def list_connector_configs() -> dict[str, Any]:
+    return {"data": {name: {f.name: f.describe() for f in spec.all_fields()}
+                     for name, spec in sorted(PROVIDERS.items())}}
+
+
+@router.post("/connectors/install/{connector}", operation_id="v3InstallConnector",
+             status_code=202)
+async def install_connector(request: Request, connector: str,
+                            payments: Payments) -> JSONResponse:
+    config = await _json_body(request, required=True)
+    installed = await payments.install(connector, config)
+    await start_install(request, payments, installed)
+    return JSONResponse({"data": installed.id}, status_code=202)
+
+
+@router.delete("/connectors/{connectorID}", operation_id="v3UninstallConnector",
+               status_code=202)
+async def uninstall_connector(request: Request, connectorID: str,
+                              payments: Payments) -> JSONResponse:
+    task = await payments.begin_uninstall(connectorID)
+    await start_uninstall(request, payments, task)
+    return JSONResponse({"data": {"taskID": task.id}}, status_code=202)
+
+
+@router.get("/connectors/{connectorID}/config", operation_id="v3GetConnectorConfig")
+async def get_connector_config(connectorID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": (await payments.connector(connectorID)).config}
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+@router.get("/accounts", operation_id="v3ListAccounts")
+async def list_accounts(request: Request, payments: Payments, pageSize: PageSize = None,
+                        cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, filters = await _listing(request, pageSize, cursor, ACCOUNT_FILTERS)
+    page = await payments.accounts(filters, offset, size)
+    return _cursor(page, s.account, offset, size, filters)
+
+
+@router.get("/accounts/{accountID}", operation_id="v3GetAccount")
+async def get_account(accountID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": s.account(await payments.account(accountID))}
+
+
+@router.get("/accounts/{accountID}/balances", operation_id="v3GetAccountBalances")
+async def get_account_balances(request: Request, accountID: str, payments: Payments,
+                               pageSize: PageSize = None, cursor: Cursor = None,
+                               asset: str | None = None) -> dict[str, Any]:
+    offset, size, filters = await _listing(request, pageSize, cursor, {}, body=False)
+    asset = filters.get("asset", asset)
+    page = await payments.balances(accountID, asset, offset, size)
+    return _cursor(page, s.balance, offset, size, {"asset": asset} if asset else {})
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+@router.get("/payments", operation_id="v3ListPayments")
+async def list_payments(request: Request, payments: Payments, pageSize: PageSize = None,
+                        cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, filters = await _listing(request, pageSize, cursor, PAYMENT_FILTERS)
+    page = await payments.payments(filters, offset, size)
+    return _cursor(page, s.payment, offset, size, filters)
+
+
+@router.get("/payments/{paymentID}", operation_id="v3GetPayment")
+async def get_payment(paymentID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": s.payment(await payments.payment(paymentID))}
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+@router.get("/tasks/{taskID}", operation_id="v3GetTask")
+async def get_task(taskID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": s.task(await payments.task(taskID))}
+
+
+# --- listing helpers ------------------------------------------------------------------------
+
+async def _json_body(request: Request, *, required: bool) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise InvalidBodyError("a JSON body is required")
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidBodyError("the body is not valid JSON") from None
+
+
+async def _listing(request: Request, page_size: int | None, cursor: str | None,
+                   keys: dict[str, Any], *, body: bool = True
+                   ) -> tuple[int, int, dict[str, str]]:
+    """(offset, page size, filters) from the cursor, or else from the parameters and body."""
+    if cursor:
+        state = decode_token(cursor)
+        offset, size, filters = state.get("offset"), state.get("pageSize"), \
+            state.get("filters", {})
+        # Cursors are client input: bounded and checked like any other (an offset past
+        # PostgreSQL's bigint, or a NUL character, would fail in the database, not here).
+        if not (isinstance(offset, int) and 0 <= offset <= MAX_OFFSET and isinstance(size, int)
+                and 1 <= size <= MAX_PAGE_SIZE and isinstance(filters, dict)
+                and all(isinstance(v, str) and "\x00" not in v for v in filters.values())
+                and set(filters) <= set(keys) | {"asset"}):
+            raise ValidationError("invalid cursor")
+        return offset, size, filters
+    query = await _json_body(request, required=False) if body else None
+    return 0, page_size or DEFAULT_PAGE_SIZE, _filters(query, keys)
+
+
+def _filters(query: Any, keys: dict[str, Any]) -> dict[str, str]:
+    """`{}`, `{"$match": {key: value}}` or `{"$and": [matches...]}`, on the object's keys."""
+    if query is None or query == {}:
+        return {}
+    if not isinstance(query, dict) or len(query) != 1:
+        raise ValidationError("the query must be one operator: $match or $and")
+    (operator, operand), = query.items()
+    if operator == "$and" and isinstance(operand, list):
+        out: dict[str, str] = {}
+        for clause in operand:
+            out.update(_filters(clause, keys))
+        return out
+    if operator != "$match" or not isinstance(operand, dict) or len(operand) != 1:
+        raise ValidationError(f"unsupported query operator {operator!r}: use $match or $and")
+    (key, value), = operand.items()
+    if key not in keys:
+        raise ValidationError(f"unknown filter key {key!r}; known: {', '.join(sorted(keys))}")
+    if not isinstance(value, str):
+        raise ValidationError(f"the value of {key!r} must be a string")
+    return {key: value}
+
+
+def _cursor(page: Page[Any], render: Any, offset: int, size: int,
+            filters: dict[str, str]) -> dict[str, Any]:
+    def token(at: int) -> str:
+        return encode_token({"offset": at, "pageSize": size, "filters": filters})
+
+    result = Page(data=page.data, page_size=size, has_more=page.has_more,
+                  next=token(offset + size) if page.has_more else None,
+                  previous=token(max(0, offset - size)) if offset > 0 else None)
+    return {"cursor": result.envelope(render)}

@@ -1,0 +1,30 @@
+"""`LEDGERFLOW_PAYMENTS_*`: the payments module's settings. Durations accept seconds
+(`LEDGERFLOW_PAYMENTS_MIN_POLLING_PERIOD=2`) or ISO 8601 (`PT20M`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.durations import seconds_or_iso
+
+TASK_QUEUE = "ledgerflow-payments"
+
+
+class PaymentsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_PAYMENTS_", extra="ignore",
+                                      frozen=True)
+
+    # Formance refuses connector polling periods under 20 minutes; a setting here, so tests and
+    # `make run` users can poll every few seconds.
+    min_polling_period: timedelta = timedelta(minutes=20)
+    # Each provider HTTP call (the generic connector): a slow provider fails the attempt, which
+    # Temporal retries with backoff.
+    http_timeout: timedelta = timedelta(seconds=10)
+
+    task_queue: str = TASK_QUEUE
+
+    _durations = field_validator("min_polling_period", "http_timeout",
+                                 mode="before")(seconds_or_iso)

@@ -1,0 +1,127 @@
+"""The official Formance Python SDK drives payments v3 against Ledgerflow served by uvicorn (a
+background thread, a free port), with a payments worker and the fake PSP on real HTTP: the
+generic connector is installed, its accounts, balances and payments are read back, and it is
+uninstalled, all through `sdk.payments.v3`."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from formance_sdk_python import SDK
+
+from api.app import create_app
+from config.modules import ModuleSettings
+from config.settings import Settings
+from storage.database import Database
+from tests.conftest import free_port
+from tests.support.payments_fake_psp import serve_fake_psp
+from tests.temporal_stack import ModuleStack, unique_modules
+from workers.fake_psp import FakePSP
+
+
+@pytest.fixture
+def modules() -> ModuleSettings:
+    return unique_modules(payments={"min_polling_period": 1})
+
+
+@pytest.fixture
+def served(database_url: str, temporal_address: str, modules: ModuleSettings) -> Iterator[str]:
+    app = create_app(Settings(database_url=database_url, temporal_address=temporal_address),
+                     module_settings=modules)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+async def test_install_read_and_uninstall_with_the_sdk(
+        served: str, database: Database, database_url: str, temporal_env: Any,
+        temporal_address: str, modules: ModuleSettings) -> None:
+    psp = FakePSP(api_key="k")
+    psp.seed(seed=3, accounts=2, beneficiaries=1, payments=12)
+    stack = ModuleStack("payments", temporal_env, database, database_url, temporal_address,
+                        modules=modules)
+    v3 = SDK(server_url=served).payments.v3
+    async with serve_fake_psp(psp) as psp_url, stack.worker():
+        configs = await v3.list_connector_configs_async()
+        assert configs.status_code == 200
+
+        installed = await v3.install_connector_async(request={
+            "connector": "generic",
+            "v3_connector_config": {"provider": "Generic", "name": "sdk", "apiKey": "k",
+                                    "endpoint": psp_url, "pollingPeriod": "2s"}})
+        assert installed.status_code == 202
+        assert installed.v3_install_connector_response is not None
+        cid = installed.v3_install_connector_response.data
+
+        config = await v3.get_connector_config_async(request={"connector_id": cid})
+        assert config.v3_get_connector_config_response is not None
+        assert config.v3_get_connector_config_response.data.endpoint == psp_url
+
+        deadline = time.monotonic() + 60
+        while True:
+            listed = await v3.list_payments_async(request={"page_size": 100})
+            assert listed.v3_payments_cursor_response is not None
+            payments = listed.v3_payments_cursor_response.cursor.data
+            accounts = (await v3.list_accounts_async(request={"page_size": 100})) \
+                .v3_accounts_cursor_response
+            assert accounts is not None
+            if len(payments) == 12 and len(accounts.cursor.data) == 3:
+                break
+            assert time.monotonic() < deadline, f"{len(payments)} payments so far"
+            await asyncio.sleep(0.3)
+        by_ref = {p.reference: p for p in payments}
+        assert {r: by_ref[r].amount for r in by_ref} == \
+            {r: int(tx["amount"]) for r, tx in psp.transactions.items()}
+        one = await v3.get_payment_async(request={"payment_id": by_ref["tx-0"].id})
+        assert one.v3_get_payment_response is not None
+        assert one.v3_get_payment_response.data.reference == "tx-0"
+
+        internal = next(a for a in accounts.cursor.data if a.reference == "acc-1")
+        got = await v3.get_account_async(request={"account_id": internal.id})
+        assert got.v3_get_account_response is not None
+        while True:
+            balances = await v3.get_account_balances_async(request={"account_id": internal.id})
+            assert balances.v3_balances_cursor_response is not None
+            if balances.v3_balances_cursor_response.cursor.data:
+                break
+            assert time.monotonic() < deadline, "no balance"
+            await asyncio.sleep(0.3)
+        [balance] = balances.v3_balances_cursor_response.cursor.data
+        assert balance.balance == int(psp.balances["acc-1"][0]["amount"])
+
+        connectors = await v3.list_connectors_async(request={})
+        assert connectors.v3_connectors_cursor_response is not None
+        assert [c.id for c in connectors.v3_connectors_cursor_response.cursor.data] == [cid]
+
+        removed = await v3.uninstall_connector_async(request={"connector_id": cid})
+        assert removed.status_code == 202
+        assert removed.v3_uninstall_connector_response is not None
+        task_id = removed.v3_uninstall_connector_response.data.task_id
+        while True:
+            task = await v3.get_task_async(request={"task_id": task_id})
+            assert task.v3_get_task_response is not None
+            status = task.v3_get_task_response.data.status
+            if status == "SUCCEEDED":
+                break
+            assert status == "PROCESSING" and time.monotonic() < deadline
+            await asyncio.sleep(0.3)
+        after = await v3.list_payments_async(request={})
+        assert after.v3_payments_cursor_response is not None
+        assert after.v3_payments_cursor_response.cursor.data == []

@@ -1,0 +1,25 @@
+"""The payments module's worker registration (composition root): the install, fetch and
+uninstall workflows, and activities that reach storage, the providers (one shared HTTP client)
+and Temporal (schedules; the worker's own client, through `activity.client()`)."""
+
+from __future__ import annotations
+
+import httpx
+
+from activities.payments.activities import PaymentsActivities, ScheduleTarget
+from config.modules import ModuleSettings
+from storage.database import Database
+from storage.payments.store import PgPaymentsStore
+from workers.registration import Registration
+from workflows import search_attributes
+from workflows.payments.all import WORKFLOWS
+from workflows.payments.inputs import FETCH_WORKFLOW
+
+
+def register(database: Database, modules: ModuleSettings) -> Registration:
+    settings = modules.payments
+    # One client for the worker's lifetime: connections to providers are reused across pages.
+    http = httpx.AsyncClient(timeout=settings.http_timeout.total_seconds())
+    acts = PaymentsActivities(PgPaymentsStore(database), http,
+                              ScheduleTarget(FETCH_WORKFLOW, search_attributes.CONNECTOR_ID))
+    return Registration(settings.task_queue, list(WORKFLOWS), acts.all(), on_close=[http.aclose])

@@ -1,0 +1,7 @@
+"""Every payments workflow, for worker registration and replay."""
+
+from workflows.payments.fetch import FetchWorkflow
+from workflows.payments.install import InstallConnectorWorkflow
+from workflows.payments.uninstall import UninstallConnectorWorkflow
+
+WORKFLOWS: list[type] = [InstallConnectorWorkflow, FetchWorkflow, UninstallConnectorWorkflow]

@@ -1,0 +1,95 @@
+"""What the API needs to start payments workflows: names, ids, inputs and start specs. No
+activity implementations here: the API imports this module."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict
+from temporalio.common import SearchAttributePair, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from workflows import search_attributes
+from workflows.start import StartSpec
+
+INSTALL_WORKFLOW = "payments-install-connector"
+FETCH_WORKFLOW = "payments-fetch"
+UNINSTALL_WORKFLOW = "payments-uninstall-connector"
+
+
+# Jitter spreads the runs of many connectors (Formance: min(period / 2, 5 min)).
+MAX_JITTER = timedelta(minutes=5)
+
+
+def install_workflow_id(connector_id: str) -> str:
+    return f"payments-install-{connector_id}"
+
+
+def uninstall_workflow_id(connector_id: str) -> str:
+    return f"payments-uninstall-{connector_id}"
+
+
+def schedule_id(connector_id: str, capability: str) -> str:
+    return f"payments-{connector_id}-{capability}"
+
+
+def jitter(period: timedelta) -> timedelta:
+    return min(period / 2, MAX_JITTER)
+
+
+class InstallInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+
+
+class FetchInput(BaseModel):
+    """What a connector's schedule passes to each fetch run. The schedule is created by an
+    activity (activities/payments), which writes this same shape: the two must stay equal
+    (tests/unit/payments checks it)."""
+
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+    capability: str
+
+
+class InstallResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    schedules: list[str]
+
+
+class FetchResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    pages: int
+    items: int
+    changed: int
+
+
+class UninstallInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+    task_id: str
+
+
+def install_start(connector_id: str, provider: str) -> StartSpec:
+    return StartSpec(
+        INSTALL_WORKFLOW, install_workflow_id(connector_id),
+        InstallInput(connector_id=connector_id),
+        # A failed install may be run again; a running or finished one is the connector's.
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=(SearchAttributePair(search_attributes.CONNECTOR_ID, connector_id),),
+        summary=f"Install {provider} connector",
+        details=f"connector {connector_id}: one Temporal Schedule per fetch capability",
+    )
+
+
+def uninstall_start(connector_id: str, task_id: str) -> StartSpec:
+    # No connector search attribute: the uninstall terminates every running workflow that has
+    # it, and must not terminate itself.
+    return StartSpec(
+        UNINSTALL_WORKFLOW, uninstall_workflow_id(connector_id),
+        UninstallInput(connector_id=connector_id, task_id=task_id),
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        summary="Uninstall connector",
+        details=f"connector {connector_id}, task {task_id}",
+    )

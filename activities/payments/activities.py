@@ -22,6 +22,8 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleSpec,
     ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
@@ -37,6 +39,7 @@ from activities.payments.contracts import (
     PLAN_CONNECTOR,
     PURGE_CONNECTOR,
     TERMINATE_WORKFLOWS,
+    UPDATE_SCHEDULE,
     ConnectorPlan,
     ConnectorRef,
     Count,
@@ -44,6 +47,7 @@ from activities.payments.contracts import (
     FetchPageInput,
     FetchPageResult,
     FinishTaskInput,
+    UpdateScheduleInput,
 )
 from domain.payments import ids
 from domain.payments.errors import ConnectorNotFoundError, ErrorCode
@@ -122,6 +126,24 @@ class PaymentsActivities:
         with contextlib.suppress(ScheduleAlreadyRunningError):
             await client.create_schedule(data.schedule_id, schedule, trigger_immediately=True,
                                          search_attributes=attributes)
+
+    @activity_defn(UPDATE_SCHEDULE)
+    async def update_schedule(self, data: UpdateScheduleInput) -> Count:
+        """A new polling period on an existing schedule; 0 if the schedule is gone."""
+        def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            schedule = current.description.schedule
+            schedule.spec = ScheduleSpec(
+                intervals=[ScheduleIntervalSpec(every=timedelta(seconds=data.every_seconds))],
+                jitter=timedelta(seconds=data.jitter_seconds))
+            return ScheduleUpdate(schedule=schedule)
+
+        try:
+            await activity.client().get_schedule_handle(data.schedule_id).update(updated)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return Count(count=0)
+        return Count(count=1)
 
     # --- fetch --------------------------------------------------------------------------------
 
@@ -222,7 +244,7 @@ class PaymentsActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [self.plan_connector, self.create_schedule, self.fetch_page,
                 self.terminate_workflows, self.delete_schedules, self.purge_connector,
-                self.finish_task]
+                self.finish_task, self.update_schedule]
 
 
 def _temporal_error(exc: PluginError) -> ApplicationError:

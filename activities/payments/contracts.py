@@ -13,6 +13,7 @@ TERMINATE_WORKFLOWS = "payments.terminate_workflows"
 DELETE_SCHEDULES = "payments.delete_schedules"
 PURGE_CONNECTOR = "payments.purge_connector"
 FINISH_TASK = "payments.finish_task"
+UPDATE_SCHEDULE = "payments.update_schedule"
 
 # Provider failures become: type VALIDATION, non-retryable (the request is wrong or not
 # implemented); type INTERNAL, retried with the stub's backoff; or INTERNAL with
@@ -39,6 +40,13 @@ class CreateScheduleInput(BaseModel):
     model_config = ConfigDict(frozen=True)
     connector_id: str
     capability: str
+    schedule_id: str
+    every_seconds: float
+    jitter_seconds: float
+
+
+class UpdateScheduleInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
     schedule_id: str
     every_seconds: float
     jitter_seconds: float

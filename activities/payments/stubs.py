@@ -14,6 +14,7 @@ from activities.payments.contracts import (
     PLAN_CONNECTOR,
     PURGE_CONNECTOR,
     TERMINATE_WORKFLOWS,
+    UPDATE_SCHEDULE,
     ConnectorPlan,
     ConnectorRef,
     Count,
@@ -21,6 +22,7 @@ from activities.payments.contracts import (
     FetchPageInput,
     FetchPageResult,
     FinishTaskInput,
+    UpdateScheduleInput,
 )
 from activities.stub import Stub
 
@@ -48,3 +50,5 @@ purge_connector: Stub[ConnectorRef, None] = Stub(
     PURGE_CONNECTOR, None, _SHORT, summary=lambda d: "delete the connector's data")
 finish_task: Stub[FinishTaskInput, None] = Stub(
     FINISH_TASK, None, _SHORT, summary=lambda d: f"task {d.status}")
+update_schedule: Stub[UpdateScheduleInput, Count] = Stub(
+    UPDATE_SCHEDULE, Count, _SHORT, summary=lambda d: f"every {d.every_seconds:g} s")

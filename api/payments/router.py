@@ -8,12 +8,12 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.dependencies import dependencies
 from api.modules import VERSION
 from api.payments import schemas as s
-from api.payments.temporal import start_install, start_uninstall
+from api.payments.temporal import start_install, start_schedules_update, start_uninstall
 from domain.errors import ValidationError
 from domain.pagination import Page, decode_token, encode_token
 from domain.payments.errors import InvalidBodyError
@@ -60,6 +60,12 @@ async def list_connector_configs() -> dict[str, Any]:
                      for name, spec in sorted(PROVIDERS.items())}}
 
 
+@router.get("/connectors/capabilities", operation_id="v3ListConnectorCapabilities")
+async def list_connector_capabilities() -> dict[str, Any]:
+    return {"data": {name: [c.value for c in spec.capabilities]
+                     for name, spec in sorted(PROVIDERS.items())}}
+
+
 @router.post("/connectors/install/{connector}", operation_id="v3InstallConnector",
              status_code=202)
 async def install_connector(request: Request, connector: str,
@@ -82,6 +88,39 @@ async def uninstall_connector(request: Request, connectorID: str,
 @router.get("/connectors/{connectorID}/config", operation_id="v3GetConnectorConfig")
 async def get_connector_config(connectorID: str, payments: Payments) -> dict[str, Any]:
     return {"data": (await payments.connector(connectorID)).config}
+
+
+@router.patch("/connectors/{connectorID}/config", operation_id="v3UpdateConnectorConfig",
+              status_code=204)
+async def update_connector_config(request: Request, connectorID: str,
+                                  payments: Payments) -> Response:
+    config = await _json_body(request, required=True)
+    connector = await payments.update_config(connectorID, config)
+    await start_schedules_update(request, connector)
+    return Response(status_code=204)
+
+
+@router.get("/connectors/{connectorID}/capabilities",
+            operation_id="v3GetConnectorCapabilities")
+async def get_connector_capabilities(connectorID: str, payments: Payments) -> dict[str, Any]:
+    connector = await payments.connector(connectorID)
+    return {"data": [c.value for c in PROVIDERS[connector.provider].capabilities]}
+
+
+@router.get("/connectors/{connectorID}/schedules", operation_id="v3ListConnectorSchedules")
+async def list_connector_schedules(request: Request, connectorID: str, payments: Payments,
+                                   pageSize: PageSize = None,
+                                   cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, _ = await _listing(request, pageSize, cursor, {}, body=False)
+    page = await payments.schedules(connectorID, offset, size)
+    return _cursor(page, s.schedule, offset, size, {})
+
+
+@router.get("/connectors/{connectorID}/schedules/{scheduleID}",
+            operation_id="v3GetConnectorSchedule")
+async def get_connector_schedule(connectorID: str, scheduleID: str,
+                                 payments: Payments) -> dict[str, Any]:
+    return {"data": s.schedule(await payments.schedule(connectorID, scheduleID))}
 
 
 # --- accounts -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.payments.events import iso
-from domain.payments.models import Account, Balance, Connector, Payment, Task
+from domain.payments.models import Account, Balance, Connector, Payment, Schedule, Task
 from domain.payments.registry import PROVIDERS
 
 
@@ -48,3 +48,9 @@ def task(t: Task) -> dict[str, Any]:
     return {"id": t.id, "status": t.status.value, "createdAt": iso(t.created_at),
             "updatedAt": iso(t.updated_at), "connectorID": t.connector_id,
             "createdObjectID": t.created_object_id, "error": t.error}
+
+
+def schedule(x: Schedule) -> dict[str, Any]:
+    # Schedules are not paused yet (issue 16: pause after repeated provider failures).
+    return {"id": x.id, "connectorID": x.connector_id, "createdAt": iso(x.created_at),
+            "pausedAt": None, "pausedReason": None}

@@ -9,7 +9,7 @@ from fastapi import Request
 from api.dependencies import dependencies
 from domain.payments.models import Connector, Task, TaskStatus
 from domain.payments.service import PaymentsService
-from workflows.payments.inputs import install_start, uninstall_start
+from workflows.payments.inputs import install_start, uninstall_start, update_schedules_start
 
 
 async def start_install(request: Request, service: PaymentsService,
@@ -34,3 +34,11 @@ async def start_uninstall(request: Request, service: PaymentsService, task: Task
     except Exception as exc:
         await service.store.finish_task(task.id, TaskStatus.FAILED, error=str(exc))
         raise
+
+
+async def start_schedules_update(request: Request, connector: Connector) -> None:
+    deps = dependencies(request)
+    await deps.temporal.start(
+        update_schedules_start(connector.id), deps.modules.payments.task_queue,
+        unavailable="the config was saved but the schedules could not be updated; send it "
+                    "again")

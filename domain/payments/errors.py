@@ -63,3 +63,8 @@ class TaskNotFoundError(NotFoundError):
 class ConnectorScheduledForDeletionError(ValidationError):
     def __init__(self, connector_id: str) -> None:
         super().__init__(f"connector {connector_id!r} is scheduled for deletion")
+
+
+class ScheduleNotFoundError(NotFoundError):
+    def __init__(self, schedule_id: str) -> None:
+        super().__init__(f"schedule {schedule_id!r} not found")

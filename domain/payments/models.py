@@ -148,3 +148,12 @@ class Task:
     updated_at: datetime
     created_object_id: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A connector's Temporal Schedule (one per fetch capability), as the API lists it."""
+
+    id: str
+    connector_id: str
+    created_at: datetime

@@ -12,6 +12,7 @@ from domain.payments.models import (
     Connector,
     Payment,
     PaymentAdjustment,
+    Schedule,
     Task,
     TaskStatus,
 )
@@ -25,6 +26,14 @@ class PaymentsStore(Protocol):
     async def get_connector(self, connector_id: str) -> Connector | None: ...
 
     async def list_connectors(self, offset: int, size: int) -> Page[Connector]: ...
+
+    async def update_config(self, connector_id: str, config: dict[str, Any],
+                            updated_at: datetime) -> None: ...
+
+    async def list_schedules(self, connector_id: str, offset: int,
+                             size: int) -> Page[Schedule]: ...
+
+    async def get_schedule(self, connector_id: str, schedule_id: str) -> Schedule | None: ...
 
     async def schedule_for_deletion(self, connector_id: str, task: Task) -> None: ...
 

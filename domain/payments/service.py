@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
+from domain.errors import ValidationError
 from domain.pagination import Page
 from domain.payments import ids
 from domain.payments.errors import (
@@ -16,6 +17,7 @@ from domain.payments.errors import (
     ConnectorNotFoundError,
     InvalidConfigError,
     PaymentNotFoundError,
+    ScheduleNotFoundError,
     TaskNotFoundError,
 )
 from domain.payments.models import (
@@ -25,6 +27,7 @@ from domain.payments.models import (
     Connector,
     Payment,
     PaymentAdjustment,
+    Schedule,
     Task,
     TaskStatus,
 )
@@ -72,6 +75,27 @@ class PaymentsService:
 
     async def connectors(self, offset: int, size: int) -> Page[Connector]:
         return await self.store.list_connectors(offset, size)
+
+    async def update_config(self, connector_id: str, raw: Any) -> Connector:
+        """The new config, validated against the connector's provider (its name stays)."""
+        connector = await self.connector(connector_id)
+        if connector.scheduled_for_deletion:
+            raise ValidationError(f"connector {connector_id!r} is scheduled for deletion")
+        _, config = self.validate_install(connector.provider, raw)
+        config["name"] = connector.name
+        await self.store.update_config(connector_id, config, datetime.now(UTC))
+        return await self.connector(connector_id)
+
+    async def schedules(self, connector_id: str, offset: int, size: int) -> Page[Schedule]:
+        await self.connector(connector_id)
+        return await self.store.list_schedules(connector_id, offset, size)
+
+    async def schedule(self, connector_id: str, schedule_id: str) -> Schedule:
+        await self.connector(connector_id)
+        schedule = await self.store.get_schedule(connector_id, schedule_id)
+        if schedule is None:
+            raise ScheduleNotFoundError(schedule_id)
+        return schedule
 
     async def begin_uninstall(self, connector_id: str) -> Task:
         # A connector already scheduled for deletion may be uninstalled again: the uninstall

@@ -26,6 +26,7 @@ from domain.payments.models import (
     PaymentAdjustment,
     PaymentStatus,
     PaymentType,
+    Schedule,
     Task,
     TaskStatus,
 )
@@ -94,6 +95,30 @@ class PgPaymentsStore:
         async with self.database.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return offset_page([_connector(r) for r in rows], offset=offset, size=size)
+
+    async def update_config(self, connector_id: str, config: dict[str, Any],
+                            updated_at: datetime) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(update(payments_connectors)
+                               .where(payments_connectors.c.id == connector_id)
+                               .values(config=config, updated_at=updated_at))
+
+    async def list_schedules(self, connector_id: str, offset: int,
+                             size: int) -> Page[Schedule]:
+        query = (select(payments_schedules)
+                 .where(payments_schedules.c.connector_id == connector_id)
+                 .order_by(payments_schedules.c.id).offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return offset_page([Schedule(r.id, r.connector_id, r.created_at) for r in rows],
+                           offset=offset, size=size)
+
+    async def get_schedule(self, connector_id: str, schedule_id: str) -> Schedule | None:
+        async with self.database.engine.connect() as conn:
+            row = (await conn.execute(select(payments_schedules).where(
+                payments_schedules.c.connector_id == connector_id,
+                payments_schedules.c.id == schedule_id))).first()
+        return Schedule(row.id, row.connector_id, row.created_at) if row is not None else None
 
     async def schedule_for_deletion(self, connector_id: str, task: Task) -> None:
         async with self.database.transaction() as conn:

@@ -3,5 +3,7 @@
 from workflows.payments.fetch import FetchWorkflow
 from workflows.payments.install import InstallConnectorWorkflow
 from workflows.payments.uninstall import UninstallConnectorWorkflow
+from workflows.payments.update_schedules import UpdateSchedulesWorkflow
 
-WORKFLOWS: list[type] = [InstallConnectorWorkflow, FetchWorkflow, UninstallConnectorWorkflow]
+WORKFLOWS: list[type] = [InstallConnectorWorkflow, FetchWorkflow, UninstallConnectorWorkflow,
+                         UpdateSchedulesWorkflow]

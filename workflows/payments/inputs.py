@@ -14,6 +14,7 @@ from workflows.start import StartSpec
 INSTALL_WORKFLOW = "payments-install-connector"
 FETCH_WORKFLOW = "payments-fetch"
 UNINSTALL_WORKFLOW = "payments-uninstall-connector"
+UPDATE_SCHEDULES_WORKFLOW = "payments-update-schedules"
 
 
 # Jitter spreads the runs of many connectors (Formance: min(period / 2, 5 min)).
@@ -26,6 +27,10 @@ def install_workflow_id(connector_id: str) -> str:
 
 def uninstall_workflow_id(connector_id: str) -> str:
     return f"payments-uninstall-{connector_id}"
+
+
+def update_schedules_workflow_id(connector_id: str) -> str:
+    return f"payments-update-schedules-{connector_id}"
 
 
 def schedule_id(connector_id: str, capability: str) -> str:
@@ -92,4 +97,18 @@ def uninstall_start(connector_id: str, task_id: str) -> StartSpec:
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         summary="Uninstall connector",
         details=f"connector {connector_id}, task {task_id}",
+    )
+
+
+def update_schedules_start(connector_id: str) -> StartSpec:
+    # The latest config wins: a newer update replaces one still running (each reads the period
+    # from storage through its activity, so a replaced run would only have written an older one).
+    return StartSpec(
+        UPDATE_SCHEDULES_WORKFLOW, update_schedules_workflow_id(connector_id),
+        InstallInput(connector_id=connector_id),
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        search_attributes=(SearchAttributePair(search_attributes.CONNECTOR_ID, connector_id),),
+        summary="Update the connector's polling period",
+        details=f"connector {connector_id}: every schedule takes the configured period",
     )

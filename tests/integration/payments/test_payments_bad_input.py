@@ -33,6 +33,13 @@ async def test_configs_list_exactly_the_providers(client: httpx.AsyncClient) -> 
     assert data["generic"]["pollingPeriod"]["defaultValue"] == "30m"
 
 
+async def test_capabilities_list_exactly_the_providers(client: httpx.AsyncClient) -> None:
+    r = await client.get(f"{P}/connectors/capabilities")
+    assert r.status_code == 200
+    assert r.json()["data"] == {"generic": ["FETCH_ACCOUNTS", "FETCH_BALANCES",
+                                            "FETCH_EXTERNAL_ACCOUNTS", "FETCH_PAYMENTS"]}
+
+
 @pytest.mark.parametrize(("provider", "body", "code", "names"), [
     ("nope", GOOD, "VALIDATION", "nope"),
     ("generic", {**GOOD, "apiKey": None}, "VALIDATION", "apiKey"),
@@ -57,7 +64,9 @@ async def test_install_without_a_json_body(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("path", [
-    "/connectors/%s", "/connectors/%s/config", "/accounts/%s", "/accounts/%s/balances",
+    "/connectors/%s", "/connectors/%s/config", "/connectors/%s/capabilities",
+    "/connectors/%s/schedules", "/connectors/%s/schedules/s", "/accounts/%s",
+    "/accounts/%s/balances",
     "/payments/%s", "/tasks/%s"])
 async def test_bad_ids_are_invalid_id(client: httpx.AsyncClient, path: str) -> None:
     method = client.delete if path == "/connectors/%s" else client.get
@@ -69,6 +78,11 @@ async def test_unknown_objects_are_not_found(client: httpx.AsyncClient) -> None:
     cid = ids.ConnectorID.parse(UNKNOWN_CONNECTOR)
     _error(await client.get(f"{P}/connectors/{UNKNOWN_CONNECTOR}/config"), 404, "NOT_FOUND")
     _error(await client.delete(f"{P}/connectors/{UNKNOWN_CONNECTOR}"), 404, "NOT_FOUND")
+    _error(await client.patch(f"{P}/connectors/{UNKNOWN_CONNECTOR}/config", json=GOOD), 404,
+           "NOT_FOUND")
+    _error(await client.patch(f"{P}/connectors/x/config", json=GOOD), 400, "INVALID_ID")
+    _error(await client.get(f"{P}/connectors/{UNKNOWN_CONNECTOR}/schedules"), 404,
+           "NOT_FOUND")
     _error(await client.get(f"{P}/accounts/{ids.account_id(cid, 'a')}"), 404, "NOT_FOUND")
     _error(await client.get(f"{P}/payments/{ids.payment_id(cid, 'p', 'PAY-IN')}"), 404,
            "NOT_FOUND")

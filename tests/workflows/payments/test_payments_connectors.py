@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ from workflows.payments.inputs import (
     install_workflow_id,
     schedule_id,
     uninstall_workflow_id,
+    update_schedules_workflow_id,
 )
 
 HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories" / "payments"
@@ -204,6 +206,34 @@ async def test_install_ingest_repoll_adjust_and_uninstall(env: Env) -> None:
     longest = max([(len((await h.fetch_history()).events), h) for h in fetches],
                   key=lambda x: x[0])
     await _record(longest[1], "fetch_payments_pages")
+
+    # Schedules are listed; a config change moves every schedule to the new period.
+    r = await env.http.get(f"{P}/connectors/{cid}/schedules")
+    listed = sorted(x["id"] for x in r.json()["cursor"]["data"])
+    assert listed == sorted(schedule_id(cid, c.value) for c in FETCH_CAPABILITIES)
+    r = await env.http.get(f"{P}/connectors/{cid}/schedules/{listed[0]}")
+    assert r.status_code == 200 and r.json()["data"]["connectorID"] == cid
+    assert (await env.http.get(f"{P}/connectors/{cid}/capabilities")).json()["data"]
+    config = (await env.http.get(f"{P}/connectors/{cid}/config")).json()["data"]
+    r = await env.http.patch(f"{P}/connectors/{cid}/config",
+                             json={**config, "pollingPeriod": "7s"})
+    assert r.status_code == 204, r.text
+    r = await env.http.patch(f"{P}/connectors/{cid}/config",
+                             json={**config, "pollingPeriod": "nope"})
+    assert r.status_code == 400 and "pollingPeriod" in r.json()["errorMessage"]
+    assert (await env.http.get(f"{P}/connectors/{cid}/config")).json()["data"][
+        "pollingPeriod"] == "7s"
+
+    async def every_7s() -> bool:
+        for sid in listed:
+            desc = await env.client.get_schedule_handle(sid).describe()
+            assert desc.schedule.spec.intervals[0].every == timedelta(seconds=7), sid
+        return True
+
+    await eventually(every_7s, "the new polling period on every schedule")
+    update = env.client.get_workflow_handle(update_schedules_workflow_id(cid))
+    await update.result()
+    await _record(update, "update_schedules")
 
     # Uninstall: a task that succeeds, no schedule, no row left but the task.
     r = await env.http.delete(f"{P}/connectors/{cid}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, delete, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -56,6 +56,11 @@ PAYMENT_FILTERS = {"connector_id": payments_payments.c.connector_id,
                    "scheme": payments_payments.c.scheme,
                    "source_account_id": payments_payments.c.source_account_id,
                    "destination_account_id": payments_payments.c.destination_account_id}
+
+
+# Rows per multi-row statement: well under asyncpg's 32767 bind parameters at 15 columns.
+_CHUNK = 1000
+T = TypeVar("T")
 
 
 def _int(value: Decimal | int | None) -> int:
@@ -228,13 +233,11 @@ class PgPaymentsStore:
         """Stores one fetched page and the state after it; returns how many objects changed."""
         changed = 0
         async with self.database.transaction() as conn:
-            for account in accounts:
-                changed += await _save_account(conn, account)
+            changed += await _save_accounts(conn, accounts)
             provider = ConnectorID.parse(connector_id).provider
             for balance in balances:
                 changed += await _save_balance(conn, connector_id, provider, balance)
-            for payment, adjustment in payments:
-                changed += await _save_payment(conn, payment, adjustment)
+            changed += await _save_payments(conn, payments)
             await conn.execute(pg_insert(payments_states).values(
                 connector_id=connector_id, key=state_key, state=state,
             ).on_conflict_do_update(
@@ -269,24 +272,27 @@ class PgPaymentsStore:
 
 # --- ingestion steps (inside the page's transaction) ------------------------------------------
 
-async def _save_account(conn: AsyncConnection, a: Account) -> int:
-    values = {"id": a.id, "connector_id": a.connector_id, "provider": a.provider,
-              "reference": a.reference, "created_at": a.created_at, "type": a.type.value,
-              "name": a.name, "default_asset": a.default_asset, "metadata": a.metadata,
-              "raw": a.raw}
-    stmt = pg_insert(payments_accounts).values(**values)
-    mutable = ("name", "default_asset", "metadata", "raw")
-    # The WHERE makes an unchanged account a no-op (no row returned, no event).
-    upsert = stmt.on_conflict_do_update(
-        index_elements=[payments_accounts.c.id],
-        set_={c: stmt.excluded[c] for c in mutable},
-        where=tuple_(*(payments_accounts.c[c] for c in mutable)).is_distinct_from(
-            tuple_(*(stmt.excluded[c] for c in mutable))),
-    ).returning(payments_accounts.c.id)
-    if (await conn.execute(upsert)).first() is None:
-        return 0
-    await _event(conn, ev.EventType.SAVED_ACCOUNT, ev.account_payload(a))
-    return 1
+async def _save_accounts(conn: AsyncConnection, accounts: list[Account]) -> int:
+    """One multi-row upsert per chunk; an unchanged account is a no-op (the WHERE), so only
+    new or changed ones come back and get their event."""
+    by_id = {a.id: a for a in accounts}  # one row per id: a statement cannot touch a row twice
+    saved: list[Account] = []
+    for chunk in _chunks(list(by_id.values())):
+        stmt = pg_insert(payments_accounts).values([{
+            "id": a.id, "connector_id": a.connector_id, "provider": a.provider,
+            "reference": a.reference, "created_at": a.created_at, "type": a.type.value,
+            "name": a.name, "default_asset": a.default_asset, "metadata": a.metadata,
+            "raw": a.raw} for a in chunk])
+        mutable = ("name", "default_asset", "metadata", "raw")
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[payments_accounts.c.id],
+            set_={c: stmt.excluded[c] for c in mutable},
+            where=tuple_(*(payments_accounts.c[c] for c in mutable)).is_distinct_from(
+                tuple_(*(stmt.excluded[c] for c in mutable))),
+        ).returning(payments_accounts.c.id)
+        saved += [by_id[i] for i in (await conn.execute(upsert)).scalars()]
+    await _events(conn, ev.EventType.SAVED_ACCOUNT, [ev.account_payload(a) for a in saved])
+    return len(saved)
 
 
 async def _save_balance(conn: AsyncConnection, connector_id: str, provider: str,
@@ -315,34 +321,72 @@ async def _save_balance(conn: AsyncConnection, connector_id: str, provider: str,
     return 1
 
 
-async def _save_payment(conn: AsyncConnection, p: Payment, adj: PaymentAdjustment) -> int:
-    """The adjustment is the unit of change: an adjustment seen before changes nothing; a new
-    one is appended and, if it is the newest, moves the payment's status and amount."""
-    added = (await conn.execute(pg_insert(payments_adjustments).values(
-        id=adj.id, payment_id=p.id, connector_id=p.connector_id, reference=adj.reference,
-        created_at=adj.created_at, status=adj.status.value, amount=adj.amount, asset=adj.asset,
-        metadata=adj.metadata, raw=adj.raw,
-    ).on_conflict_do_nothing().returning(payments_adjustments.c.id))).first()
-    if added is None:
+async def _save_payments(conn: AsyncConnection,
+                         items: list[tuple[Payment, PaymentAdjustment]]) -> int:
+    """Set-based, a few statements per page: the adjustment is the unit of change, so the
+    adjustments are inserted first (one seen before is skipped); the payments with a new one
+    are upserted, moving status and amount only to a newer view; one SAVED_PAYMENT per payment
+    that changed. Returns how many payments changed."""
+    adjustments = {a.id: (p, a) for p, a in items}
+    new_ids: set[str] = set()
+    for chunk in _chunks(list(adjustments.values())):
+        new_ids |= set((await conn.execute(pg_insert(payments_adjustments).values([{
+            "id": a.id, "payment_id": p.id, "connector_id": p.connector_id,
+            "reference": a.reference, "created_at": a.created_at, "status": a.status.value,
+            "amount": a.amount, "asset": a.asset, "metadata": a.metadata, "raw": a.raw}
+            for p, a in chunk]).on_conflict_do_nothing().returning(
+                payments_adjustments.c.id))).scalars())
+    if not new_ids:
         return 0
-    stmt = pg_insert(payments_payments).values(
-        id=p.id, connector_id=p.connector_id, provider=p.provider, reference=p.reference,
-        type=p.type.value, created_at=p.created_at, initial_amount=p.initial_amount,
-        amount=p.amount, asset=p.asset, scheme=p.scheme, status=p.status.value,
-        source_account_id=p.source_account_id,
-        destination_account_id=p.destination_account_id, metadata=p.metadata,
-        updated_at=adj.created_at)
-    row = (await conn.execute(stmt.on_conflict_do_update(
-        index_elements=[payments_payments.c.id],
-        set_={"status": stmt.excluded.status, "amount": stmt.excluded.amount,
-              "metadata": stmt.excluded.metadata, "updated_at": stmt.excluded.updated_at},
-        where=payments_payments.c.updated_at <= stmt.excluded.updated_at,
-    ).returning(*payments_payments.c))).first()
-    if row is None:  # an older view arrived late: kept as history only
-        row = (await conn.execute(select(payments_payments)
-                                  .where(payments_payments.c.id == p.id))).one()
-    await _event(conn, ev.EventType.SAVED_PAYMENT, ev.payment_payload(_payment(row, ())))
-    return 1
+    # Per payment: its newest new view (status, amount) and its earliest (initial amount, used
+    # only when the payment is new).
+    newest: dict[str, tuple[Payment, PaymentAdjustment]] = {}
+    earliest: dict[str, PaymentAdjustment] = {}
+    for p, a in (adjustments[i] for i in new_ids):
+        if p.id not in newest or a.created_at >= newest[p.id][1].created_at:
+            newest[p.id] = (p, a)
+        if p.id not in earliest or a.created_at < earliest[p.id].created_at:
+            earliest[p.id] = a
+    rows: list[Row[Any]] = []
+    for chunk in _chunks(list(newest.values())):
+        stmt = pg_insert(payments_payments).values([{
+            "id": p.id, "connector_id": p.connector_id, "provider": p.provider,
+            "reference": p.reference, "type": p.type.value, "created_at": p.created_at,
+            "initial_amount": earliest[p.id].amount if earliest[p.id].amount is not None
+            else p.initial_amount,
+            "amount": p.amount, "asset": p.asset, "scheme": p.scheme, "status": p.status.value,
+            "source_account_id": p.source_account_id,
+            "destination_account_id": p.destination_account_id, "metadata": p.metadata,
+            "updated_at": a.created_at} for p, a in chunk])
+        rows += (await conn.execute(stmt.on_conflict_do_update(
+            index_elements=[payments_payments.c.id],
+            set_={"status": stmt.excluded.status, "amount": stmt.excluded.amount,
+                  "metadata": stmt.excluded.metadata, "updated_at": stmt.excluded.updated_at},
+            where=payments_payments.c.updated_at <= stmt.excluded.updated_at,
+        ).returning(*payments_payments.c))).all()
+    late = set(newest) - {r.id for r in rows}
+    if late:  # older views that arrived late: history only, the payment as it stands
+        rows += (await conn.execute(select(payments_payments)
+                                    .where(payments_payments.c.id.in_(late)))).all()
+    await _events(conn, ev.EventType.SAVED_PAYMENT,
+                  [ev.payment_payload(_payment(r, ())) for r in rows])
+    return len(rows)
+
+
+def _chunks(items: list[T], size: int = _CHUNK) -> list[list[T]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+async def _events(conn: AsyncConnection, event_type: ev.EventType,
+                  payloads: list[dict[str, Any]]) -> None:
+    if not payloads:
+        return
+    now = datetime.now(UTC)
+    for chunk in _chunks(payloads):
+        await conn.execute(insert(events_outbox).values([{
+            "app": ev.APP, "type": event_type.value,
+            "envelope": event_envelope(ev.APP, event_type.value, payload, date=now),
+            "created_at": now} for payload in chunk]))
 
 
 async def _event(conn: AsyncConnection, event_type: ev.EventType,

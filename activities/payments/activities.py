@@ -32,6 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.defn import activity_defn
 from activities.payments.connectors import FACTORIES
 from activities.payments.contracts import (
+    COPY_CONNECTOR,
     CREATE_SCHEDULE,
     DELETE_SCHEDULES,
     FETCH_PAGE,
@@ -42,6 +43,8 @@ from activities.payments.contracts import (
     UPDATE_SCHEDULE,
     ConnectorPlan,
     ConnectorRef,
+    CopiedConnector,
+    CopyConnectorInput,
     Count,
     CreateScheduleInput,
     FetchPageInput,
@@ -236,6 +239,19 @@ class PaymentsActivities:
     async def purge_connector(self, data: ConnectorRef) -> None:
         await self.store.purge_connector(data.connector_id)
 
+    @activity_defn(COPY_CONNECTOR)
+    async def copy_connector(self, data: CopyConnectorInput) -> CopiedConnector:
+        """Idempotent: the new reference comes from the workflow, so a retry finds its row."""
+        old = await self.store.get_connector(data.connector_id)
+        new_id = str(ids.ConnectorID(ids.ConnectorID.parse(data.connector_id).provider,
+                                     data.new_reference))
+        if old is not None:
+            await self.store.copy_connector(old, new_id, data.new_reference,
+                                            datetime.now(UTC))
+        elif await self.store.get_connector(new_id) is None:
+            raise ConnectorNotFoundError(data.connector_id)
+        return CopiedConnector(connector_id=new_id)
+
     @activity_defn(FINISH_TASK)
     async def finish_task(self, data: FinishTaskInput) -> None:
         await self.store.finish_task(data.task_id, TaskStatus(data.status), error=data.error,
@@ -244,7 +260,7 @@ class PaymentsActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [self.plan_connector, self.create_schedule, self.fetch_page,
                 self.terminate_workflows, self.delete_schedules, self.purge_connector,
-                self.finish_task, self.update_schedule]
+                self.finish_task, self.update_schedule, self.copy_connector]
 
 
 def _temporal_error(exc: PluginError) -> ApplicationError:

@@ -14,6 +14,7 @@ DELETE_SCHEDULES = "payments.delete_schedules"
 PURGE_CONNECTOR = "payments.purge_connector"
 FINISH_TASK = "payments.finish_task"
 UPDATE_SCHEDULE = "payments.update_schedule"
+COPY_CONNECTOR = "payments.copy_connector"
 
 # Provider failures become: type VALIDATION, non-retryable (the request is wrong or not
 # implemented); type INTERNAL, retried with the stub's backoff; or INTERNAL with
@@ -76,3 +77,16 @@ class FinishTaskInput(BaseModel):
     status: str  # a domain.payments.models.TaskStatus value
     error: str | None = None
     created_object_id: str | None = None
+
+
+class CopyConnectorInput(BaseModel):
+    """A reset's new connector: the old one's provider and config under a new reference."""
+
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+    new_reference: str
+
+
+class CopiedConnector(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    connector_id: str

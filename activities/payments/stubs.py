@@ -7,6 +7,7 @@ from datetime import timedelta
 from temporalio.common import RetryPolicy
 
 from activities.payments.contracts import (
+    COPY_CONNECTOR,
     CREATE_SCHEDULE,
     DELETE_SCHEDULES,
     FETCH_PAGE,
@@ -17,6 +18,8 @@ from activities.payments.contracts import (
     UPDATE_SCHEDULE,
     ConnectorPlan,
     ConnectorRef,
+    CopiedConnector,
+    CopyConnectorInput,
     Count,
     CreateScheduleInput,
     FetchPageInput,
@@ -52,3 +55,5 @@ finish_task: Stub[FinishTaskInput, None] = Stub(
     FINISH_TASK, None, _SHORT, summary=lambda d: f"task {d.status}")
 update_schedule: Stub[UpdateScheduleInput, Count] = Stub(
     UPDATE_SCHEDULE, Count, _SHORT, summary=lambda d: f"every {d.every_seconds:g} s")
+copy_connector: Stub[CopyConnectorInput, CopiedConnector] = Stub(
+    COPY_CONNECTOR, CopiedConnector, _SHORT, summary=lambda d: "store the new connector")

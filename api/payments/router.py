@@ -85,6 +85,15 @@ async def uninstall_connector(request: Request, connectorID: str,
     return JSONResponse({"data": {"taskID": task.id}}, status_code=202)
 
 
+@router.post("/connectors/{connectorID}/reset", operation_id="v3ResetConnector",
+             status_code=202)
+async def reset_connector(request: Request, connectorID: str,
+                          payments: Payments) -> JSONResponse:
+    task = await payments.begin_reset(connectorID)
+    await start_uninstall(request, payments, task, reset=True)
+    return JSONResponse({"data": task.id}, status_code=202)
+
+
 @router.get("/connectors/{connectorID}/config", operation_id="v3GetConnectorConfig")
 async def get_connector_config(connectorID: str, payments: Payments) -> dict[str, Any]:
     return {"data": (await payments.connector(connectorID)).config}

@@ -9,7 +9,12 @@ from fastapi import Request
 from api.dependencies import dependencies
 from domain.payments.models import Connector, Task, TaskStatus
 from domain.payments.service import PaymentsService
-from workflows.payments.inputs import install_start, uninstall_start, update_schedules_start
+from workflows.payments.inputs import (
+    install_start,
+    reset_start,
+    uninstall_start,
+    update_schedules_start,
+)
 
 
 async def start_install(request: Request, service: PaymentsService,
@@ -24,11 +29,13 @@ async def start_install(request: Request, service: PaymentsService,
         raise
 
 
-async def start_uninstall(request: Request, service: PaymentsService, task: Task) -> None:
+async def start_uninstall(request: Request, service: PaymentsService, task: Task, *,
+                          reset: bool = False) -> None:
     deps = dependencies(request)
     assert task.connector_id is not None
+    spec = (reset_start if reset else uninstall_start)(task.connector_id, task.id)
     try:
-        await deps.temporal.start(uninstall_start(task.connector_id, task.id),
+        await deps.temporal.start(spec,
                                   deps.modules.payments.task_queue,
                                   unavailable="the uninstall could not be started; retry it")
     except Exception as exc:

@@ -27,6 +27,9 @@ class PaymentsStore(Protocol):
 
     async def list_connectors(self, offset: int, size: int) -> Page[Connector]: ...
 
+    async def copy_connector(self, old: Connector, new_id: str, new_reference: str,
+                             at: datetime) -> None: ...
+
     async def update_config(self, connector_id: str, config: dict[str, Any],
                             updated_at: datetime) -> None: ...
 

@@ -97,13 +97,16 @@ class PaymentsService:
             raise ScheduleNotFoundError(schedule_id)
         return schedule
 
-    async def begin_uninstall(self, connector_id: str) -> Task:
+    async def begin_reset(self, connector_id: str) -> Task:
+        return await self.begin_uninstall(connector_id, operation="reset")
+
+    async def begin_uninstall(self, connector_id: str, *, operation: str = "uninstall") -> Task:
         # A connector already scheduled for deletion may be uninstalled again: the uninstall
         # that could not start is retried (its workflow id makes a running one the answer).
         await self.connector(connector_id)
         cid = ids.ConnectorID.parse(connector_id)
         now = datetime.now(UTC)
-        task = Task(id=ids.task_id(cid, f"uninstall-{cid.provider}-{cid.reference}"),
+        task = Task(id=ids.task_id(cid, f"{operation}-{cid.provider}-{cid.reference}"),
                     connector_id=connector_id, status=TaskStatus.PROCESSING, created_at=now,
                     updated_at=now)
         await self.store.schedule_for_deletion(connector_id, task)

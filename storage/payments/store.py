@@ -101,6 +101,19 @@ class PgPaymentsStore:
             rows = (await conn.execute(query)).all()
         return offset_page([_connector(r) for r in rows], offset=offset, size=size)
 
+    async def copy_connector(self, old: Connector, new_id: str, new_reference: str,
+                             at: datetime) -> None:
+        """A reset's new connector (same provider, name and config), with CONNECTOR_RESET."""
+        async with self.database.transaction() as conn:
+            added = (await conn.execute(pg_insert(payments_connectors).values(
+                id=new_id, reference=new_reference, provider=old.provider, name=old.name,
+                config=old.config, scheduled_for_deletion=False, created_at=at, updated_at=at,
+            ).on_conflict_do_nothing().returning(payments_connectors.c.id))).first()
+            if added is not None:
+                await _events(conn, ev.EventType.CONNECTOR_RESET,
+                              [{"connectorID": old.id, "newConnectorID": new_id,
+                                "at": ev.iso(at)}])
+
     async def update_config(self, connector_id: str, config: dict[str, Any],
                             updated_at: datetime) -> None:
         async with self.database.transaction() as conn:

@@ -2,8 +2,9 @@
 
 from workflows.payments.fetch import FetchWorkflow
 from workflows.payments.install import InstallConnectorWorkflow
+from workflows.payments.reset import ResetConnectorWorkflow
 from workflows.payments.uninstall import UninstallConnectorWorkflow
 from workflows.payments.update_schedules import UpdateSchedulesWorkflow
 
 WORKFLOWS: list[type] = [InstallConnectorWorkflow, FetchWorkflow, UninstallConnectorWorkflow,
-                         UpdateSchedulesWorkflow]
+                         UpdateSchedulesWorkflow, ResetConnectorWorkflow]

@@ -15,6 +15,7 @@ INSTALL_WORKFLOW = "payments-install-connector"
 FETCH_WORKFLOW = "payments-fetch"
 UNINSTALL_WORKFLOW = "payments-uninstall-connector"
 UPDATE_SCHEDULES_WORKFLOW = "payments-update-schedules"
+RESET_WORKFLOW = "payments-reset-connector"
 
 
 # Jitter spreads the runs of many connectors (Formance: min(period / 2, 5 min)).
@@ -27,6 +28,10 @@ def install_workflow_id(connector_id: str) -> str:
 
 def uninstall_workflow_id(connector_id: str) -> str:
     return f"payments-uninstall-{connector_id}"
+
+
+def reset_workflow_id(connector_id: str) -> str:
+    return f"payments-reset-{connector_id}"
 
 
 def update_schedules_workflow_id(connector_id: str) -> str:
@@ -71,6 +76,13 @@ class FetchResult(BaseModel):
 class UninstallInput(BaseModel):
     model_config = ConfigDict(frozen=True)
     connector_id: str
+    # The task to report on; None when a reset runs the uninstall (the reset reports).
+    task_id: str | None = None
+
+
+class ResetInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
     task_id: str
 
 
@@ -111,4 +123,17 @@ def update_schedules_start(connector_id: str) -> StartSpec:
         search_attributes=(SearchAttributePair(search_attributes.CONNECTOR_ID, connector_id),),
         summary="Update the connector's polling period",
         details=f"connector {connector_id}: every schedule takes the configured period",
+    )
+
+
+def reset_start(connector_id: str, task_id: str) -> StartSpec:
+    # No connector search attribute, as for the uninstall it runs (which must not stop it).
+    return StartSpec(
+        RESET_WORKFLOW, reset_workflow_id(connector_id),
+        ResetInput(connector_id=connector_id, task_id=task_id),
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        summary="Reset connector",
+        details=f"connector {connector_id}: uninstalled, then installed again under a new id; "
+                f"task {task_id}",
     )

@@ -26,10 +26,12 @@ class UninstallConnectorWorkflow:
             await stubs.terminate_workflows(ref)
             await stubs.purge_connector(ref)
         except ActivityError as exc:
-            await stubs.finish_task(FinishTaskInput(
-                task_id=data.task_id, status=TaskStatus.FAILED.value,
-                error=str(exc.cause or exc)))
+            if data.task_id is not None:
+                await stubs.finish_task(FinishTaskInput(
+                    task_id=data.task_id, status=TaskStatus.FAILED.value,
+                    error=str(exc.cause or exc)))
             raise
         workflow.set_current_details(f"{deleted.count} schedules deleted, data purged")
-        await stubs.finish_task(FinishTaskInput(task_id=data.task_id,
-                                                status=TaskStatus.SUCCEEDED.value))
+        if data.task_id is not None:
+            await stubs.finish_task(FinishTaskInput(task_id=data.task_id,
+                                                    status=TaskStatus.SUCCEEDED.value))

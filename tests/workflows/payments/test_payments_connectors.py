@@ -31,6 +31,7 @@ from workflows import search_attributes
 from workflows.payments.inputs import (
     FETCH_WORKFLOW,
     install_workflow_id,
+    reset_workflow_id,
     schedule_id,
     uninstall_workflow_id,
     update_schedules_workflow_id,
@@ -285,3 +286,31 @@ async def test_a_failing_provider_is_retried_and_nothing_is_stored_twice(env: En
     assert await env.events("SAVED_PAYMENT") == 40
     assert await env.count("SELECT count(*) FROM payments_payments") == 40
     assert await env.events("SAVED_ACCOUNT") == 5
+
+
+async def test_reset_reinstalls_under_a_new_id(env: Env) -> None:
+    old = await env.install()
+    await eventually(lambda: _ingested(env, old, 40), "the first ingestion")
+    r = await env.http.post(f"{P}/connectors/{old}/reset")
+    assert r.status_code == 202, r.text
+    task_id = r.json()["data"]
+
+    async def new_connector() -> str | None:
+        task = (await env.http.get(f"{P}/tasks/{task_id}")).json()["data"]
+        assert task["status"] != "FAILED", task
+        return task["createdObjectID"] if task["status"] == "SUCCEEDED" else None
+
+    new = await eventually(new_connector, "the reset task")
+    assert new and new != old
+    [connector] = (await env.http.get(f"{P}/connectors")).json()["cursor"]["data"]
+    assert connector["id"] == new and connector["name"] == "psp"
+    assert connector["config"]["pollingPeriod"] == "2s"
+    for cap in FETCH_CAPABILITIES:
+        with pytest.raises(RPCError):
+            await env.client.get_schedule_handle(schedule_id(old, cap.value)).describe()
+    # The new connector ingests everything again, under its own ids; nothing of the old is left.
+    await eventually(lambda: _ingested(env, new, 40), "ingestion under the new id")
+    assert await env.count("SELECT count(*) FROM payments_payments WHERE connector_id = :c",
+                           c=old) == 0
+    assert await env.events("CONNECTOR_RESET") == 1
+    await _record(env.client.get_workflow_handle(reset_workflow_id(old)), "reset")

@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +23,29 @@ from fuzz.run import (
     SPEC_ENV_DIR,
     Guard,
     Profile,
+    Tally,
     integrity_problems,
     load_spec,
     passed,
     print_summary,
     report,
     run_schemathesis,
+    run_targeted,
     served_modules,
     write_json,
 )
+from fuzz.seed import seed as seed_stack
 from fuzz.stack import FuzzStack, client_credentials_token
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def shared_dir() -> Path:
+    return Path(os.environ.get(SPEC_ENV_DIR, ROOT.parent / "shared"))
+
+
 def spec_path() -> Path:
-    shared = Path(os.environ.get(SPEC_ENV_DIR, ROOT.parent / "shared"))
-    return shared / "formance-openapi" / "stack.openapi.derived.yaml"
+    return shared_dir() / "formance-openapi" / "stack.openapi.derived.yaml"
 
 
 def fuzz(profile: Profile, *, workdir: Path, seed: int | None = None,
@@ -52,8 +59,21 @@ def fuzz(profile: Profile, *, workdir: Path, seed: int | None = None,
         if only:
             modules = [m for m in modules if m in only]
         guard = Guard(client_id=stack.client_id, enabled=guarded)
-        tally, summary = run_schemathesis(load_spec(spec_path(), modules), stack.base_url,
-                                          token, profile, guard, seed=seed)
+        seeds, seed_problems = seed_stack(
+            stack.base_url, token, shared_dir() / "numscript-testdata" / "script-tests")
+        tally = Tally()
+        started = time.monotonic()
+        targeted = run_targeted(stack.base_url, token, seeds, tally, seed=seed,
+                                max_time=profile.max_time * profile.targeted_share,
+                                max_cases=profile.targeted_max)
+        summary = run_schemathesis(load_spec(spec_path(), modules), stack.base_url, token,
+                                   profile, guard, tally, seed=seed,
+                                   max_time=profile.max_time - (time.monotonic() - started))
+        summary["targeted_cases"] = targeted
+        summary["seconds"] = round(time.monotonic() - started, 1)
+        summary["errors"].extend(f"seeding: {p}" for p in seed_problems)
+        summary["seeds"] = {"programs": len(seeds.programs), "cursors": len(seeds.cursors),
+                            "funded_balances": len(seeds.balances)}
         integrity = integrity_problems(stack.base_url, stack.client_id, stack.client_secret,
                                        guard)
         for name, proc in (("api", stack.api), ("worker", stack.worker),

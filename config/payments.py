@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.durations import seconds_or_iso
@@ -23,6 +23,11 @@ class PaymentsSettings(BaseSettings):
     # Each provider HTTP call (the generic connector): a slow provider fails the attempt, which
     # Temporal retries with backoff.
     http_timeout: timedelta = timedelta(seconds=10)
+
+    # A connector whose provider failed this many fetch runs in a row has its schedules
+    # paused, with the reason shown by the schedules API and the Temporal UI; a config change
+    # resumes them.
+    pause_after_failures: int = Field(5, ge=1)
 
     task_queue: str = TASK_QUEUE
 

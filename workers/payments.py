@@ -21,5 +21,6 @@ def register(database: Database, modules: ModuleSettings) -> Registration:
     # One client for the worker's lifetime: connections to providers are reused across pages.
     http = httpx.AsyncClient(timeout=settings.http_timeout.total_seconds())
     acts = PaymentsActivities(PgPaymentsStore(database), http,
-                              ScheduleTarget(FETCH_WORKFLOW, search_attributes.CONNECTOR_ID))
+                              ScheduleTarget(FETCH_WORKFLOW, search_attributes.CONNECTOR_ID),
+                              pause_after_failures=settings.pause_after_failures)
     return Registration(settings.task_queue, list(WORKFLOWS), acts.all(), on_close=[http.aclose])

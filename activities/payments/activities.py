@@ -36,9 +36,11 @@ from activities.payments.contracts import (
     CREATE_SCHEDULE,
     DELETE_SCHEDULES,
     FETCH_PAGE,
+    FINISH_INSTANCE,
     FINISH_TASK,
     PLAN_CONNECTOR,
     PURGE_CONNECTOR,
+    RECORD_INSTANCE,
     TERMINATE_WORKFLOWS,
     UPDATE_SCHEDULE,
     ConnectorPlan,
@@ -49,7 +51,10 @@ from activities.payments.contracts import (
     CreateScheduleInput,
     FetchPageInput,
     FetchPageResult,
+    FinishInstanceInput,
     FinishTaskInput,
+    InstanceInput,
+    InstanceOutcome,
     UpdateScheduleInput,
 )
 from domain.payments import ids
@@ -85,10 +90,11 @@ class ScheduleTarget:
 
 class PaymentsActivities:
     def __init__(self, store: PaymentsStore, http: httpx.AsyncClient,
-                 target: ScheduleTarget) -> None:
+                 target: ScheduleTarget, *, pause_after_failures: int = 5) -> None:
         self.store = store
         self.http = http
         self.target = target
+        self.pause_after_failures = pause_after_failures
 
     # --- install ------------------------------------------------------------------------------
 
@@ -138,6 +144,9 @@ class PaymentsActivities:
             schedule.spec = ScheduleSpec(
                 intervals=[ScheduleIntervalSpec(every=timedelta(seconds=data.every_seconds))],
                 jitter=timedelta(seconds=data.jitter_seconds))
+            if data.connector_id is not None:
+                schedule.state.paused = False
+                schedule.state.note = "resumed: the connector's config changed"
             return ScheduleUpdate(schedule=schedule)
 
         try:
@@ -146,7 +155,36 @@ class PaymentsActivities:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
             return Count(count=0)
+        if data.connector_id is not None:
+            await self.store.resume_schedule(data.schedule_id)
         return Count(count=1)
+
+    # --- schedule instances -------------------------------------------------------------------
+
+    @activity_defn(RECORD_INSTANCE)
+    async def record_instance(self, data: InstanceInput) -> None:
+        await self.store.start_instance(data.instance_id, data.schedule_id, data.connector_id,
+                                        datetime.now(UTC))
+
+    @activity_defn(FINISH_INSTANCE)
+    async def finish_instance(self, data: FinishInstanceInput) -> InstanceOutcome:
+        """Records the run's end; after `pause_after_failures` failed runs in a row, pauses
+        every schedule of the connector with the reason (Temporal's note: the UI shows it)."""
+        failed = await self.store.finish_instance(data.instance_id, data.error,
+                                                  datetime.now(UTC), self.pause_after_failures)
+        if failed < self.pause_after_failures:
+            return InstanceOutcome(failed_in_a_row=failed, paused=False)
+        reason = (f"paused after {failed} failed runs in a row; last error: "
+                  f"{(data.error or '')[:300]}; change the connector's config to resume")
+        paused = await self.store.pause_schedules(data.connector_id, reason, datetime.now(UTC))
+        client = activity.client()
+        for schedule_id in paused:
+            try:
+                await client.get_schedule_handle(schedule_id).pause(note=reason)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+        return InstanceOutcome(failed_in_a_row=failed, paused=True)
 
     # --- fetch --------------------------------------------------------------------------------
 
@@ -260,7 +298,8 @@ class PaymentsActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [self.plan_connector, self.create_schedule, self.fetch_page,
                 self.terminate_workflows, self.delete_schedules, self.purge_connector,
-                self.finish_task, self.update_schedule, self.copy_connector]
+                self.finish_task, self.update_schedule, self.copy_connector,
+                self.record_instance, self.finish_instance]
 
 
 def _temporal_error(exc: PluginError) -> ApplicationError:

@@ -15,6 +15,8 @@ PURGE_CONNECTOR = "payments.purge_connector"
 FINISH_TASK = "payments.finish_task"
 UPDATE_SCHEDULE = "payments.update_schedule"
 COPY_CONNECTOR = "payments.copy_connector"
+RECORD_INSTANCE = "payments.record_instance"
+FINISH_INSTANCE = "payments.finish_instance"
 
 # Provider failures become: type VALIDATION, non-retryable (the request is wrong or not
 # implemented); type INTERNAL, retried with the stub's backoff; or INTERNAL with
@@ -51,6 +53,8 @@ class UpdateScheduleInput(BaseModel):
     schedule_id: str
     every_seconds: float
     jitter_seconds: float
+    # Set: the schedule is also resumed if it was paused (a config change resumes).
+    connector_id: str | None = None
 
 
 class FetchPageInput(BaseModel):
@@ -90,3 +94,25 @@ class CopyConnectorInput(BaseModel):
 class CopiedConnector(BaseModel):
     model_config = ConfigDict(frozen=True)
     connector_id: str
+
+
+class InstanceInput(BaseModel):
+    """A fetch run of a schedule: its instance id is the run's workflow id."""
+
+    model_config = ConfigDict(frozen=True)
+    instance_id: str
+    schedule_id: str
+    connector_id: str
+
+
+class FinishInstanceInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    instance_id: str
+    connector_id: str
+    error: str | None = None
+
+
+class InstanceOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    failed_in_a_row: int
+    paused: bool

@@ -11,9 +11,11 @@ from activities.payments.contracts import (
     CREATE_SCHEDULE,
     DELETE_SCHEDULES,
     FETCH_PAGE,
+    FINISH_INSTANCE,
     FINISH_TASK,
     PLAN_CONNECTOR,
     PURGE_CONNECTOR,
+    RECORD_INSTANCE,
     TERMINATE_WORKFLOWS,
     UPDATE_SCHEDULE,
     ConnectorPlan,
@@ -24,7 +26,10 @@ from activities.payments.contracts import (
     CreateScheduleInput,
     FetchPageInput,
     FetchPageResult,
+    FinishInstanceInput,
     FinishTaskInput,
+    InstanceInput,
+    InstanceOutcome,
     UpdateScheduleInput,
 )
 from activities.stub import Stub
@@ -57,3 +62,8 @@ update_schedule: Stub[UpdateScheduleInput, Count] = Stub(
     UPDATE_SCHEDULE, Count, _SHORT, summary=lambda d: f"every {d.every_seconds:g} s")
 copy_connector: Stub[CopyConnectorInput, CopiedConnector] = Stub(
     COPY_CONNECTOR, CopiedConnector, _SHORT, summary=lambda d: "store the new connector")
+record_instance: Stub[InstanceInput, None] = Stub(
+    RECORD_INSTANCE, None, _SHORT, summary=lambda d: "record this run")
+finish_instance: Stub[FinishInstanceInput, InstanceOutcome] = Stub(
+    FINISH_INSTANCE, InstanceOutcome, _SHORT,
+    summary=lambda d: "run failed" if d.error else "run succeeded")

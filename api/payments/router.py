@@ -132,6 +132,17 @@ async def get_connector_schedule(connectorID: str, scheduleID: str,
     return {"data": s.schedule(await payments.schedule(connectorID, scheduleID))}
 
 
+@router.get("/connectors/{connectorID}/schedules/{scheduleID}/instances",
+            operation_id="v3ListConnectorScheduleInstances")
+async def list_connector_schedule_instances(request: Request, connectorID: str,
+                                            scheduleID: str, payments: Payments,
+                                            pageSize: PageSize = None,
+                                            cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, _ = await _listing(request, pageSize, cursor, {}, body=False)
+    page = await payments.instances(connectorID, scheduleID, offset, size)
+    return _cursor(page, s.instance, offset, size, {})
+
+
 # --- accounts -----------------------------------------------------------------------------------
 
 @router.get("/accounts", operation_id="v3ListAccounts")

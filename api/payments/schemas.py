@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from domain.payments.events import iso
-from domain.payments.models import Account, Balance, Connector, Payment, Schedule, Task
+from domain.payments.models import (
+    Account,
+    Balance,
+    Connector,
+    Instance,
+    Payment,
+    Schedule,
+    Task,
+)
 from domain.payments.registry import PROVIDERS
 
 
@@ -51,6 +59,14 @@ def task(t: Task) -> dict[str, Any]:
 
 
 def schedule(x: Schedule) -> dict[str, Any]:
-    # Schedules are not paused yet (issue 16: pause after repeated provider failures).
     return {"id": x.id, "connectorID": x.connector_id, "createdAt": iso(x.created_at),
-            "pausedAt": None, "pausedReason": None}
+            "pausedAt": iso(x.paused_at) if x.paused_at else None,
+            "pausedReason": x.paused_reason}
+
+
+def instance(x: Instance) -> dict[str, Any]:
+    return {"id": x.id, "scheduleID": x.schedule_id, "connectorID": x.connector_id,
+            "createdAt": iso(x.created_at), "updatedAt": iso(x.updated_at),
+            "terminated": x.terminated,
+            "terminatedAt": iso(x.terminated_at) if x.terminated_at else None,
+            "error": x.error}

@@ -157,3 +157,19 @@ class Schedule:
     id: str
     connector_id: str
     created_at: datetime
+    paused_at: datetime | None = None
+    paused_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One fetch run a schedule started (the workflow id; a continue-as-new keeps it)."""
+
+    id: str
+    schedule_id: str
+    connector_id: str
+    created_at: datetime
+    updated_at: datetime
+    terminated: bool
+    terminated_at: datetime | None = None
+    error: str | None = None

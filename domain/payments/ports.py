@@ -10,6 +10,7 @@ from domain.payments.models import (
     Account,
     Balance,
     Connector,
+    Instance,
     Payment,
     PaymentAdjustment,
     Schedule,
@@ -26,6 +27,20 @@ class PaymentsStore(Protocol):
     async def get_connector(self, connector_id: str) -> Connector | None: ...
 
     async def list_connectors(self, offset: int, size: int) -> Page[Connector]: ...
+
+    async def start_instance(self, instance_id: str, schedule_id: str, connector_id: str,
+                             at: datetime) -> None: ...
+
+    async def finish_instance(self, instance_id: str, error: str | None, at: datetime,
+                              window: int) -> int: ...
+
+    async def pause_schedules(self, connector_id: str, reason: str, at: datetime) -> list[str]:
+        ...
+
+    async def resume_schedule(self, schedule_id: str) -> None: ...
+
+    async def list_instances(self, schedule_id: str, offset: int,
+                             size: int) -> Page[Instance]: ...
 
     async def copy_connector(self, old: Connector, new_id: str, new_reference: str,
                              at: datetime) -> None: ...

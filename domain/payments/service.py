@@ -25,6 +25,7 @@ from domain.payments.models import (
     AccountType,
     Balance,
     Connector,
+    Instance,
     Payment,
     PaymentAdjustment,
     Schedule,
@@ -96,6 +97,11 @@ class PaymentsService:
         if schedule is None:
             raise ScheduleNotFoundError(schedule_id)
         return schedule
+
+    async def instances(self, connector_id: str, schedule_id: str, offset: int,
+                        size: int) -> Page[Instance]:
+        await self.schedule(connector_id, schedule_id)
+        return await self.store.list_instances(schedule_id, offset, size)
 
     async def begin_reset(self, connector_id: str) -> Task:
         return await self.begin_uninstall(connector_id, operation="reset")

@@ -22,6 +22,7 @@ from domain.payments.models import (
     AccountType,
     Balance,
     Connector,
+    Instance,
     Payment,
     PaymentAdjustment,
     PaymentStatus,
@@ -37,6 +38,7 @@ from storage.payments.tables import (
     payments_adjustments,
     payments_balances,
     payments_connectors,
+    payments_instances,
     payments_payments,
     payments_schedules,
     payments_states,
@@ -128,15 +130,77 @@ class PgPaymentsStore:
                  .order_by(payments_schedules.c.id).offset(offset).limit(size + 1))
         async with self.database.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return offset_page([Schedule(r.id, r.connector_id, r.created_at) for r in rows],
-                           offset=offset, size=size)
+        return offset_page([_schedule(r) for r in rows], offset=offset, size=size)
 
     async def get_schedule(self, connector_id: str, schedule_id: str) -> Schedule | None:
         async with self.database.engine.connect() as conn:
             row = (await conn.execute(select(payments_schedules).where(
                 payments_schedules.c.connector_id == connector_id,
                 payments_schedules.c.id == schedule_id))).first()
-        return Schedule(row.id, row.connector_id, row.created_at) if row is not None else None
+        return _schedule(row) if row is not None else None
+
+    # --- schedule instances and pauses --------------------------------------------------------
+
+    async def start_instance(self, instance_id: str, schedule_id: str, connector_id: str,
+                             at: datetime) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(pg_insert(payments_instances).values(
+                id=instance_id, schedule_id=schedule_id, connector_id=connector_id,
+                created_at=at, updated_at=at, terminated=False,
+            ).on_conflict_do_nothing())
+
+    async def finish_instance(self, instance_id: str, error: str | None, at: datetime,
+                              window: int) -> int:
+        """Marks the run ended; returns how many of the schedule's last `window` ended runs
+        failed in a row (the newest first), which decides a pause."""
+        async with self.database.transaction() as conn:
+            schedule = (await conn.execute(
+                update(payments_instances).where(payments_instances.c.id == instance_id)
+                .values(terminated=True, terminated_at=at, updated_at=at, error=error)
+                .returning(payments_instances.c.schedule_id))).scalar()
+            if schedule is None:
+                return 0
+            errors = (await conn.execute(
+                select(payments_instances.c.error)
+                .where(payments_instances.c.schedule_id == schedule,
+                       payments_instances.c.terminated)
+                .order_by(payments_instances.c.terminated_at.desc()).limit(window))).scalars()
+            failed = 0
+            for e in errors:
+                if e is None:
+                    break
+                failed += 1
+            return failed
+
+    async def pause_schedules(self, connector_id: str, reason: str, at: datetime) -> list[str]:
+        """The connector's schedules not paused yet, now marked paused."""
+        async with self.database.transaction() as conn:
+            return list((await conn.execute(
+                update(payments_schedules)
+                .where(payments_schedules.c.connector_id == connector_id,
+                       payments_schedules.c.paused_at.is_(None))
+                .values(paused_at=at, paused_reason=reason)
+                .returning(payments_schedules.c.id))).scalars())
+
+    async def resume_schedule(self, schedule_id: str) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(update(payments_schedules)
+                               .where(payments_schedules.c.id == schedule_id)
+                               .values(paused_at=None, paused_reason=None))
+
+    async def list_instances(self, schedule_id: str, offset: int,
+                             size: int) -> Page[Instance]:
+        query = (select(payments_instances)
+                 .where(payments_instances.c.schedule_id == schedule_id)
+                 .order_by(payments_instances.c.created_at.desc(), payments_instances.c.id)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return offset_page([Instance(
+            id=r.id, schedule_id=r.schedule_id, connector_id=r.connector_id,
+            created_at=r.created_at, updated_at=r.updated_at, terminated=r.terminated,
+            terminated_at=r.terminated_at, error=r.error) for r in rows],
+            offset=offset, size=size)
 
     async def schedule_for_deletion(self, connector_id: str, task: Task) -> None:
         async with self.database.transaction() as conn:
@@ -278,7 +342,7 @@ class PgPaymentsStore:
         async with self.database.transaction() as conn:
             for table in (payments_adjustments, payments_payments, payments_balances,
                           payments_accounts, payments_states, payments_schedules,
-                          payments_connectors):
+                          payments_instances, payments_connectors):
                 column = table.c.id if table is payments_connectors else table.c.connector_id
                 await conn.execute(delete(table).where(column == connector_id))
 
@@ -437,6 +501,11 @@ def _connector(r: Row[Any]) -> Connector:
     return Connector(id=r.id, reference=r.reference, name=r.name, provider=r.provider,
                      created_at=r.created_at, config=dict(r.config),
                      scheduled_for_deletion=r.scheduled_for_deletion, updated_at=r.updated_at)
+
+
+def _schedule(r: Row[Any]) -> Schedule:
+    return Schedule(r.id, r.connector_id, r.created_at, paused_at=r.paused_at,
+                    paused_reason=r.paused_reason)
 
 
 def _account(r: Row[Any]) -> Account:

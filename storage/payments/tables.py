@@ -92,6 +92,20 @@ payments_schedules = Table(
     Column("id", Text, primary_key=True),
     Column("connector_id", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("paused_at", DateTime(timezone=True)),
+    Column("paused_reason", Text),
+)
+
+payments_instances = Table(
+    "payments_instances", metadata,
+    Column("id", Text, primary_key=True),
+    Column("schedule_id", Text, nullable=False),
+    Column("connector_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("terminated", Boolean, nullable=False),
+    Column("terminated_at", DateTime(timezone=True)),
+    Column("error", Text),
 )
 
 payments_tasks = Table(

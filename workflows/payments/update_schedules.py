@@ -30,7 +30,7 @@ class UpdateSchedulesWorkflow:
             sid = schedule_id(plan.connector_id, capability)
             done = await stubs.update_schedule(UpdateScheduleInput(
                 schedule_id=sid, every_seconds=period.total_seconds(),
-                jitter_seconds=jitter(period).total_seconds()))
+                jitter_seconds=jitter(period).total_seconds(), connector_id=plan.connector_id))
             if done.count:
                 updated.append(sid)
         workflow.set_current_details(f"{len(updated)} schedules now every {period}")

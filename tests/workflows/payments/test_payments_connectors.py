@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,15 +104,22 @@ async def eventually(check: Callable[[], Awaitable[T]], what: str, within: float
         await asyncio.sleep(0.25)
 
 
-@pytest.fixture
-async def env(database_url: str, database: Database, temporal_env: Any,
-              temporal_address: str) -> AsyncIterator[Env]:
+@asynccontextmanager
+async def _env(database_url: str, database: Database, temporal_env: Any, temporal_address: str,
+               **settings: Any) -> AsyncIterator[Env]:
     psp = FakePSP(api_key="secret")
     psp.seed(seed=7, accounts=3, beneficiaries=2, payments=40)
     stack = ModuleStack("payments", temporal_env, database, database_url, temporal_address,
-                        modules=unique_modules(payments={"min_polling_period": 1}))
+                        modules=unique_modules(payments={"min_polling_period": 1, **settings}))
     async with serve_fake_psp(psp) as url, stack.worker(), stack.http("http://t") as http:
         yield Env(http, temporal_env.client, psp, url, database)
+
+
+@pytest.fixture
+async def env(database_url: str, database: Database, temporal_env: Any,
+              temporal_address: str) -> AsyncIterator[Env]:
+    async with _env(database_url, database, temporal_env, temporal_address) as e:
+        yield e
 
 
 async def _record(handle: WorkflowHandle[Any, Any], name: str) -> None:
@@ -314,3 +322,68 @@ async def test_reset_reinstalls_under_a_new_id(env: Env) -> None:
                            c=old) == 0
     assert await env.events("CONNECTOR_RESET") == 1
     await _record(env.client.get_workflow_handle(reset_workflow_id(old)), "reset")
+
+
+async def test_a_connector_failing_run_after_run_is_paused_and_resumes_on_config_change(
+        database_url: str, database: Database, temporal_env: Any,
+        temporal_address: str) -> None:
+    async with _env(database_url, database, temporal_env, temporal_address,
+                    pause_after_failures=2) as env:
+        cid = await env.install(apiKey="wrong")  # the PSP answers 401: every run fails
+
+        async def paused() -> list[dict[str, Any]]:
+            r = await env.http.get(f"{P}/connectors/{cid}/schedules")
+            schedules = r.json()["cursor"]["data"]
+            assert len(schedules) == len(FETCH_CAPABILITIES)
+            assert all(x["pausedAt"] for x in schedules), schedules
+            return list(schedules)
+
+        schedules = await eventually(paused, "the schedules paused")
+        assert "2 failed runs in a row" in schedules[0]["pausedReason"]
+        assert "401" in schedules[0]["pausedReason"]
+        for x in schedules:
+            desc = await env.client.get_schedule_handle(x["id"]).describe()
+            assert desc.schedule.state.paused and "failed runs" in desc.schedule.state.note
+        # One schedule reached two failed runs in a row; that paused all of the connector's.
+        runs = {}
+        for x in schedules:
+            r = await env.http.get(f"{P}/connectors/{cid}/schedules/{x['id']}/instances")
+            runs[x["id"]] = r.json()["cursor"]["data"]
+        assert max(len(v) for v in runs.values()) >= 2
+        sid = schedule_id(cid, "FETCH_ACCOUNTS")
+        instances = runs[sid]
+        assert instances and all(i["terminated"] and "401" in i["error"] for i in instances)
+        assert await env.count("SELECT count(*) FROM payments_accounts") == 0
+        failed = (f'WorkflowType = "{FETCH_WORKFLOW}" AND ExecutionStatus = "Failed" AND '
+                  f'{search_attributes.CONNECTOR_ID.name} = "{cid}"')
+        async for e in env.client.list_workflows(failed):
+            await _record(env.client.get_workflow_handle(e.id, run_id=e.run_id),
+                          "fetch_failed_and_paused")
+            break
+
+        # The right key: the config change resumes every schedule, and the data arrives.
+        config = (await env.http.get(f"{P}/connectors/{cid}/config")).json()["data"]
+        r = await env.http.patch(f"{P}/connectors/{cid}/config",
+                                 json={**config, "apiKey": "secret"})
+        assert r.status_code == 204, r.text
+
+        async def resumed() -> bool:
+            r = await env.http.get(f"{P}/connectors/{cid}/schedules")
+            assert not any(x["pausedAt"] for x in r.json()["cursor"]["data"])
+            for x in schedules:
+                desc = await env.client.get_schedule_handle(x["id"]).describe()
+                assert not desc.schedule.state.paused
+            return True
+
+        await eventually(resumed, "the schedules resumed")
+        await eventually(lambda: _ingested(env, cid, 40), "ingestion after the fix")
+        r = await env.http.get(f"{P}/connectors/{cid}/schedules/{sid}/instances")
+        assert r.json()["cursor"]["data"][0]["error"] is None or len(
+            r.json()["cursor"]["data"]) > len(instances)
+        done = (f'WorkflowType = "{FETCH_WORKFLOW}" AND ExecutionStatus = "Completed" AND '
+                f'{search_attributes.CONNECTOR_ID.name} = "{cid}"')
+        async for e in env.client.list_workflows(done):
+            if "FETCH_PAYMENTS" in e.id:
+                await _record(env.client.get_workflow_handle(e.id, run_id=e.run_id),
+                              "fetch_payments_recorded_as_instance")
+                break

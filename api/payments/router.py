@@ -5,6 +5,7 @@ matches); the cursor carries the filter, so a next page needs nothing else."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -181,6 +182,71 @@ async def list_payments(request: Request, payments: Payments, pageSize: PageSize
 @router.get("/payments/{paymentID}", operation_id="v3GetPayment")
 async def get_payment(paymentID: str, payments: Payments) -> dict[str, Any]:
     return {"data": s.payment(await payments.payment(paymentID))}
+
+
+# --- pools ------------------------------------------------------------------------------------
+
+@router.post("/pools", operation_id="v3CreatePool", status_code=201)
+async def create_pool(request: Request, payments: Payments) -> JSONResponse:
+    body = await _json_body(request, required=True)
+    if not isinstance(body, dict):
+        raise InvalidBodyError("the body must be a JSON object")
+    if body.get("query") is not None:
+        raise ValidationError("dynamic (query) pools are not supported yet; give accountIDs")
+    pool = await payments.create_pool(body.get("name"), body.get("accountIDs"))
+    return JSONResponse({"data": pool.id}, status_code=201)
+
+
+@router.get("/pools", operation_id="v3ListPools")
+async def list_pools(request: Request, payments: Payments, pageSize: PageSize = None,
+                     cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    page = await payments.pools(offset, size)
+    return _cursor(page, s.pool, offset, size, {})
+
+
+@router.get("/pools/{poolID}", operation_id="v3GetPool")
+async def get_pool(poolID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": s.pool(await payments.pool(poolID))}
+
+
+@router.delete("/pools/{poolID}", operation_id="v3DeletePool", status_code=204)
+async def delete_pool(poolID: str, payments: Payments) -> Response:
+    await payments.delete_pool(poolID)
+    return Response(status_code=204)
+
+
+@router.get("/pools/{poolID}/balances", operation_id="v3GetPoolBalances")
+async def get_pool_balances(poolID: str, payments: Payments,
+                            at: datetime | None = None) -> dict[str, Any]:
+    if at is not None:
+        try:
+            # A time without offset is UTC, as Formance reads it; one near the calendar's
+            # ends may not exist in UTC at all.
+            at = (at.replace(tzinfo=UTC) if at.tzinfo is None else at).astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(f"at is out of range: {at.isoformat()}") from None
+    return {"data": [s.pool_balance(b) for b in await payments.pool_balances(poolID, at)]}
+
+
+@router.get("/pools/{poolID}/balances/latest", operation_id="v3GetPoolBalancesLatest")
+async def get_pool_balances_latest(poolID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": [s.pool_balance(b) for b in await payments.pool_balances(poolID, None)]}
+
+
+@router.post("/pools/{poolID}/accounts/{accountID}", operation_id="v3AddAccountToPool",
+             status_code=204)
+async def add_account_to_pool(poolID: str, accountID: str, payments: Payments) -> Response:
+    await payments.add_pool_account(poolID, accountID)
+    return Response(status_code=204)
+
+
+@router.delete("/pools/{poolID}/accounts/{accountID}",
+               operation_id="v3RemoveAccountFromPool", status_code=204)
+async def remove_account_from_pool(poolID: str, accountID: str,
+                                   payments: Payments) -> Response:
+    await payments.remove_pool_account(poolID, accountID)
+    return Response(status_code=204)
 
 
 # --- tasks --------------------------------------------------------------------------------------

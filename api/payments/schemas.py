@@ -12,6 +12,8 @@ from domain.payments.models import (
     Connector,
     Instance,
     Payment,
+    Pool,
+    PoolBalance,
     Schedule,
     Task,
 )
@@ -70,3 +72,15 @@ def instance(x: Instance) -> dict[str, Any]:
             "terminated": x.terminated,
             "terminatedAt": iso(x.terminated_at) if x.terminated_at else None,
             "error": x.error}
+
+
+def pool(p: Pool) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": p.id, "name": p.name, "createdAt": iso(p.created_at),
+                           "type": p.type.value, "poolAccounts": list(p.account_ids)}
+    if p.query is not None:
+        out["query"] = p.query
+    return out
+
+
+def pool_balance(b: PoolBalance) -> dict[str, Any]:
+    return {"asset": b.asset, "amount": b.amount, "relatedAccounts": list(b.related_accounts)}

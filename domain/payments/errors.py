@@ -68,3 +68,13 @@ class ConnectorScheduledForDeletionError(ValidationError):
 class ScheduleNotFoundError(NotFoundError):
     def __init__(self, schedule_id: str) -> None:
         super().__init__(f"schedule {schedule_id!r} not found")
+
+
+class PoolNotFoundError(NotFoundError):
+    def __init__(self, pool_id: str) -> None:
+        super().__init__(f"pool {pool_id!r} not found")
+
+
+class UnknownAccountsError(ValidationError):
+    def __init__(self, account_ids: list[str]) -> None:
+        super().__init__(f"unknown accounts: {', '.join(account_ids)}")

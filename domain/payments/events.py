@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.payments.models import Account, Balance, Payment, Task
+from domain.payments.models import Account, Balance, Payment, Pool, Task
 
 APP = "payments"
 
@@ -16,6 +16,8 @@ class EventType(StrEnum):
     SAVED_ACCOUNT = "SAVED_ACCOUNT"
     SAVED_BALANCE = "SAVED_BALANCE"
     SAVED_PAYMENT = "SAVED_PAYMENT"
+    SAVED_POOL = "SAVED_POOL"
+    DELETED_POOL = "DELETED_POOL"
     CONNECTOR_RESET = "CONNECTOR_RESET"
     UPDATED_TASK = "UPDATED_TASK"
 
@@ -50,3 +52,8 @@ def task_payload(t: Task) -> dict[str, Any]:
     return {"id": t.id, "connectorID": t.connector_id, "status": t.status.value,
             "createdAt": iso(t.created_at), "updatedAt": iso(t.updated_at),
             "createdObjectID": t.created_object_id, "error": t.error}
+
+
+def pool_payload(p: Pool) -> dict[str, Any]:
+    return {"id": p.id, "name": p.name, "createdAt": iso(p.created_at),
+            "accountIDs": list(p.account_ids)}

@@ -173,3 +173,27 @@ class Instance:
     terminated: bool
     terminated_at: datetime | None = None
     error: str | None = None
+
+
+class PoolType(StrEnum):
+    STATIC = "STATIC"
+    DYNAMIC = "DYNAMIC"
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    id: str  # a uuid
+    name: str
+    created_at: datetime
+    type: PoolType
+    account_ids: tuple[str, ...] = ()
+    query: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolBalance:
+    """The member accounts' balances of one asset, added up (at an instant, or the latest)."""
+
+    asset: str
+    amount: int
+    related_accounts: tuple[str, ...] = ()

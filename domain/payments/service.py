@@ -16,9 +16,12 @@ from domain.payments.errors import (
     AccountNotFoundError,
     ConnectorNotFoundError,
     InvalidConfigError,
+    InvalidIDError,
     PaymentNotFoundError,
+    PoolNotFoundError,
     ScheduleNotFoundError,
     TaskNotFoundError,
+    UnknownAccountsError,
 )
 from domain.payments.models import (
     Account,
@@ -28,6 +31,9 @@ from domain.payments.models import (
     Instance,
     Payment,
     PaymentAdjustment,
+    Pool,
+    PoolBalance,
+    PoolType,
     Schedule,
     Task,
     TaskStatus,
@@ -151,6 +157,64 @@ class PaymentsService:
 
     async def payments(self, filters: dict[str, str], offset: int, size: int) -> Page[Payment]:
         return await self.store.list_payments(filters, offset, size)
+
+
+    # --- pools -----------------------------------------------------------------------------
+
+    async def create_pool(self, name: Any, account_ids: Any) -> Pool:
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("a pool needs a name")
+        if account_ids is None:
+            account_ids = []
+        if not isinstance(account_ids, list) or not all(isinstance(a, str) for a in account_ids):
+            raise ValidationError("accountIDs must be a list of account ids")
+        for account in account_ids:
+            ids.connector_of("account", account)
+        unique = list(dict.fromkeys(account_ids))
+        known = await self.store.existing_accounts(unique)
+        unknown = [a for a in unique if a not in known]
+        if unknown:
+            raise UnknownAccountsError(unknown)
+        pool = Pool(id=str(uuid.uuid4()), name=name, created_at=datetime.now(UTC),
+                    type=PoolType.STATIC, account_ids=tuple(unique))
+        await self.store.create_pool(pool)
+        return pool
+
+    async def pool(self, pool_id: str) -> Pool:
+        pool = await self.store.get_pool(_pool_id(pool_id))
+        if pool is None:
+            raise PoolNotFoundError(pool_id)
+        return pool
+
+    async def pools(self, offset: int, size: int) -> Page[Pool]:
+        return await self.store.list_pools(offset, size)
+
+    async def delete_pool(self, pool_id: str) -> None:
+        if not await self.store.delete_pool(_pool_id(pool_id)):
+            raise PoolNotFoundError(pool_id)
+
+    async def add_pool_account(self, pool_id: str, account_id: str) -> None:
+        await self.pool(pool_id)
+        ids.connector_of("account", account_id)
+        if not await self.store.existing_accounts([account_id]):
+            raise UnknownAccountsError([account_id])
+        await self.store.add_pool_account(pool_id, account_id)
+
+    async def remove_pool_account(self, pool_id: str, account_id: str) -> None:
+        await self.pool(pool_id)
+        ids.connector_of("account", account_id)
+        await self.store.remove_pool_account(pool_id, account_id)
+
+    async def pool_balances(self, pool_id: str, at: datetime | None) -> list[PoolBalance]:
+        await self.pool(pool_id)
+        return await self.store.pool_balances(pool_id, at)
+
+
+def _pool_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidIDError("pool", value) from None
 
 
 # --- provider objects to stored objects (pure) ----------------------------------------------

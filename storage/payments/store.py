@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, insert, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,6 +28,9 @@ from domain.payments.models import (
     PaymentAdjustment,
     PaymentStatus,
     PaymentType,
+    Pool,
+    PoolBalance,
+    PoolType,
     Schedule,
     Task,
     TaskStatus,
@@ -40,6 +44,8 @@ from storage.payments.tables import (
     payments_connectors,
     payments_instances,
     payments_payments,
+    payments_pool_accounts,
+    payments_pools,
     payments_schedules,
     payments_states,
     payments_tasks,
@@ -102,6 +108,96 @@ class PgPaymentsStore:
         async with self.database.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return offset_page([_connector(r) for r in rows], offset=offset, size=size)
+
+    # --- pools --------------------------------------------------------------------------------
+
+    async def existing_accounts(self, account_ids: list[str]) -> set[str]:
+        if not account_ids:
+            return set()
+        async with self.database.engine.connect() as conn:
+            return set((await conn.execute(select(payments_accounts.c.id).where(
+                payments_accounts.c.id.in_(account_ids)))).scalars())
+
+    async def create_pool(self, pool: Pool) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(insert(payments_pools).values(
+                id=pool.id, name=pool.name, type=pool.type.value, query=pool.query,
+                created_at=pool.created_at))
+            if pool.account_ids:
+                await conn.execute(insert(payments_pool_accounts).values(
+                    [{"pool_id": pool.id, "account_id": a} for a in pool.account_ids]))
+            await _events(conn, ev.EventType.SAVED_POOL, [ev.pool_payload(pool)])
+
+    async def get_pool(self, pool_id: str) -> Pool | None:
+        async with self.database.engine.connect() as conn:
+            row = (await conn.execute(select(payments_pools)
+                                      .where(payments_pools.c.id == pool_id))).first()
+            if row is None:
+                return None
+            members = await _members(conn, [pool_id])
+        return _pool(row, members.get(pool_id, ()))
+
+    async def list_pools(self, offset: int, size: int) -> Page[Pool]:
+        query = (select(payments_pools)
+                 .order_by(payments_pools.c.created_at, payments_pools.c.id)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            members = await _members(conn, [r.id for r in rows])
+        return offset_page([_pool(r, members.get(r.id, ())) for r in rows],
+                           offset=offset, size=size)
+
+    async def delete_pool(self, pool_id: str) -> bool:
+        async with self.database.transaction() as conn:
+            await conn.execute(delete(payments_pool_accounts)
+                               .where(payments_pool_accounts.c.pool_id == pool_id))
+            gone = (await conn.execute(delete(payments_pools)
+                                       .where(payments_pools.c.id == pool_id)
+                                       .returning(payments_pools.c.id))).first()
+            if gone is not None:
+                await _events(conn, ev.EventType.DELETED_POOL, [{"id": pool_id}])
+            return gone is not None
+
+    async def add_pool_account(self, pool_id: str, account_id: str) -> bool:
+        return await self._membership(pool_id, pg_insert(payments_pool_accounts).values(
+            pool_id=pool_id, account_id=account_id).on_conflict_do_nothing()
+            .returning(payments_pool_accounts.c.pool_id))
+
+    async def remove_pool_account(self, pool_id: str, account_id: str) -> bool:
+        return await self._membership(pool_id, delete(payments_pool_accounts).where(
+            payments_pool_accounts.c.pool_id == pool_id,
+            payments_pool_accounts.c.account_id == account_id)
+            .returning(payments_pool_accounts.c.pool_id))
+
+    async def _membership(self, pool_id: str, statement: Any) -> bool:
+        async with self.database.transaction() as conn:
+            changed = (await conn.execute(statement)).first() is not None
+            if changed:
+                row = (await conn.execute(select(payments_pools)
+                                          .where(payments_pools.c.id == pool_id))).one()
+                members = await _members(conn, [pool_id])
+                await _events(conn, ev.EventType.SAVED_POOL,
+                              [ev.pool_payload(_pool(row, members.get(pool_id, ())))])
+            return changed
+
+    async def pool_balances(self, pool_id: str, at: datetime | None) -> list[PoolBalance]:
+        """Per asset, the sum of each member account's balance at `at` (its last balance row
+        created at or before it), or its latest when `at` is None."""
+        b = payments_balances
+        latest = (select(b.c.account_id, b.c.asset, b.c.balance)
+                  .ext(distinct_on(b.c.account_id, b.c.asset))
+                  .join(payments_pool_accounts,
+                        payments_pool_accounts.c.account_id == b.c.account_id)
+                  .where(payments_pool_accounts.c.pool_id == pool_id,
+                         *([b.c.created_at <= at] if at is not None else []))
+                  .order_by(b.c.account_id, b.c.asset, b.c.created_at.desc())).subquery()
+        query = (select(latest.c.asset, func.sum(latest.c.balance),
+                        func.array_agg(latest.c.account_id))
+                 .group_by(latest.c.asset).order_by(latest.c.asset))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [PoolBalance(asset=r[0], amount=_int(r[1]), related_accounts=tuple(sorted(r[2])))
+                for r in rows]
 
     async def copy_connector(self, old: Connector, new_id: str, new_reference: str,
                              at: datetime) -> None:
@@ -340,6 +436,11 @@ class PgPaymentsStore:
         """Every row of the connector but its tasks (a task stays readable after the uninstall
         it reports on)."""
         async with self.database.transaction() as conn:
+            # Its accounts leave the pools they were in (the pools stay).
+            await conn.execute(delete(payments_pool_accounts).where(
+                payments_pool_accounts.c.account_id.in_(
+                    select(payments_accounts.c.id)
+                    .where(payments_accounts.c.connector_id == connector_id))))
             for table in (payments_adjustments, payments_payments, payments_balances,
                           payments_accounts, payments_states, payments_schedules,
                           payments_instances, payments_connectors):
@@ -501,6 +602,24 @@ def _connector(r: Row[Any]) -> Connector:
     return Connector(id=r.id, reference=r.reference, name=r.name, provider=r.provider,
                      created_at=r.created_at, config=dict(r.config),
                      scheduled_for_deletion=r.scheduled_for_deletion, updated_at=r.updated_at)
+
+
+async def _members(conn: AsyncConnection, pool_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    if not pool_ids:
+        return {}
+    rows = (await conn.execute(
+        select(payments_pool_accounts).where(payments_pool_accounts.c.pool_id.in_(pool_ids))
+        .order_by(payments_pool_accounts.c.pool_id, payments_pool_accounts.c.account_id)
+    )).all()
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r.pool_id, []).append(r.account_id)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _pool(r: Row[Any], members: tuple[str, ...]) -> Pool:
+    return Pool(id=r.id, name=r.name, created_at=r.created_at, type=PoolType(r.type),
+                account_ids=members, query=r.query)
 
 
 def _schedule(r: Row[Any]) -> Schedule:

@@ -118,3 +118,19 @@ payments_tasks = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+payments_pools = Table(
+    "payments_pools", metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("query", JSONB),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+payments_pool_accounts = Table(
+    "payments_pool_accounts", metadata,
+    Column("pool_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    PrimaryKeyConstraint("pool_id", "account_id"),
+)

@@ -244,6 +244,19 @@ async def test_install_ingest_repoll_adjust_and_uninstall(env: Env) -> None:
     await update.result()
     await _record(update, "update_schedules")
 
+    # A pool of two ingested accounts: their balances add up; the uninstall empties it.
+    internal = [a for a in accounts.values() if a["type"] == "INTERNAL"][:2]
+    r = await env.http.post(f"{P}/pools", json={"name": "pool",
+                                                "accountIDs": [a["id"] for a in internal]})
+    assert r.status_code == 201, r.text
+    pool = r.json()["data"]
+    latest = (await env.http.get(f"{P}/pools/{pool}/balances/latest")).json()["data"]
+    expected: dict[str, int] = {}
+    for a in internal:
+        [b] = env.psp.balances[a["reference"]]
+        expected[b["currency"]] = expected.get(b["currency"], 0) + int(b["amount"])
+    assert {b["asset"]: b["amount"] for b in latest} == expected
+
     # Uninstall: a task that succeeds, no schedule, no row left but the task.
     r = await env.http.delete(f"{P}/connectors/{cid}")
     assert r.status_code == 202, r.text
@@ -262,6 +275,7 @@ async def test_install_ingest_repoll_adjust_and_uninstall(env: Env) -> None:
                   "payments_adjustments", "payments_states", "payments_schedules"):
         assert await env.count(f"SELECT count(*) FROM {table}") == 0, table
     assert (await env.http.get(f"{P}/connectors")).json()["cursor"]["data"] == []
+    assert (await env.http.get(f"{P}/pools/{pool}")).json()["data"]["poolAccounts"] == []
     r = await env.http.get(f"{P}/connectors/{cid}/config")
     assert r.status_code == 404
     await _record(env.client.get_workflow_handle(uninstall_workflow_id(cid)), "uninstall")

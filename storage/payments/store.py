@@ -4,6 +4,7 @@ changed: a poll that finds nothing new writes nothing but its fetch state."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -406,16 +407,18 @@ class PgPaymentsStore:
         """Stores one fetched page and the state after it; returns how many objects changed."""
         changed = 0
         async with self.database.transaction() as conn:
-            changed += await _save_accounts(conn, accounts)
-            provider = ConnectorID.parse(connector_id).provider
-            for balance in balances:
-                changed += await _save_balance(conn, connector_id, provider, balance)
-            changed += await _save_payments(conn, payments)
+            # The state first: this statement opens the transaction, which the raw-driver
+            # statements of _save_payments then join.
             await conn.execute(pg_insert(payments_states).values(
                 connector_id=connector_id, key=state_key, state=state,
             ).on_conflict_do_update(
                 index_elements=[payments_states.c.connector_id, payments_states.c.key],
                 set_={"state": state}))
+            changed += await _save_accounts(conn, accounts)
+            provider = ConnectorID.parse(connector_id).provider
+            for balance in balances:
+                changed += await _save_balance(conn, connector_id, provider, balance)
+            changed += await _save_payments(conn, payments)
         return changed
 
     async def add_schedule(self, connector_id: str, schedule_id: str,
@@ -499,21 +502,65 @@ async def _save_balance(conn: AsyncConnection, connector_id: str, provider: str,
     return 1
 
 
+# Payments are the volume of ingestion: one constant statement per table over arrays
+# (unnest), prepared once per connection by asyncpg, instead of SQLAlchemy compiling a
+# thousand-row VALUES list for every page (that compilation was most of a page's time).
+_INSERT_ADJUSTMENTS = """
+INSERT INTO payments_adjustments (id, payment_id, connector_id, reference, created_at, status,
+                                  amount, asset, metadata, raw)
+SELECT a.id, a.payment_id, a.connector_id, a.reference, a.created_at, a.status,
+       a.amount::numeric, a.asset, a.metadata::jsonb, a.raw::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
+            $7::text[], $8::text[], $9::text[], $10::text[])
+     AS a(id, payment_id, connector_id, reference, created_at, status, amount, asset, metadata,
+          raw)
+ON CONFLICT (id) DO NOTHING
+RETURNING id"""
+
+_UPSERT_PAYMENTS = """
+INSERT INTO payments_payments AS p (id, connector_id, provider, reference, type, created_at,
+                                    initial_amount, amount, asset, scheme, status,
+                                    source_account_id, destination_account_id, metadata,
+                                    updated_at)
+SELECT x.id, x.connector_id, x.provider, x.reference, x.type, x.created_at,
+       x.initial_amount::numeric, x.amount::numeric, x.asset, x.scheme, x.status,
+       x.source_account_id, x.destination_account_id, x.metadata::jsonb, x.updated_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+            $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+            $13::text[], $14::text[], $15::timestamptz[])
+     AS x(id, connector_id, provider, reference, type, created_at, initial_amount, amount,
+          asset, scheme, status, source_account_id, destination_account_id, metadata,
+          updated_at)
+ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount = excluded.amount,
+    metadata = excluded.metadata, updated_at = excluded.updated_at
+WHERE p.updated_at <= excluded.updated_at
+RETURNING p.*"""
+
+_SELECT_PAYMENTS = "SELECT * FROM payments_payments WHERE id = any($1::text[])"
+
+_INSERT_EVENTS = """
+INSERT INTO events_outbox (app, type, envelope, created_at)
+SELECT $1, $2, e::jsonb, $3 FROM unnest($4::text[]) AS e"""
+
+
 async def _save_payments(conn: AsyncConnection,
                          items: list[tuple[Payment, PaymentAdjustment]]) -> int:
-    """Set-based, a few statements per page: the adjustment is the unit of change, so the
-    adjustments are inserted first (one seen before is skipped); the payments with a new one
-    are upserted, moving status and amount only to a newer view; one SAVED_PAYMENT per payment
-    that changed. Returns how many payments changed."""
+    """A few statements per page: the adjustment is the unit of change, so the adjustments are
+    inserted first (one seen before is skipped); the payments with a new one are upserted,
+    moving status and amount only to a newer view; one SAVED_PAYMENT per payment that changed.
+    Returns how many payments changed."""
+    if not items:
+        return 0
+    driver = await _driver(conn)
     adjustments = {a.id: (p, a) for p, a in items}
-    new_ids: set[str] = set()
-    for chunk in _chunks(list(adjustments.values())):
-        new_ids |= set((await conn.execute(pg_insert(payments_adjustments).values([{
-            "id": a.id, "payment_id": p.id, "connector_id": p.connector_id,
-            "reference": a.reference, "created_at": a.created_at, "status": a.status.value,
-            "amount": a.amount, "asset": a.asset, "metadata": a.metadata, "raw": a.raw}
-            for p, a in chunk]).on_conflict_do_nothing().returning(
-                payments_adjustments.c.id))).scalars())
+    rows = list(adjustments.values())
+    new_ids = {r["id"] for r in await driver.fetch(
+        _INSERT_ADJUSTMENTS, [a.id for _, a in rows], [p.id for p, _ in rows],
+        [p.connector_id for p, _ in rows], [a.reference for _, a in rows],
+        [a.created_at for _, a in rows], [a.status.value for _, a in rows],
+        [None if a.amount is None else str(a.amount) for _, a in rows],
+        [a.asset for _, a in rows], [json.dumps(a.metadata) for _, a in rows],
+        [json.dumps(a.raw) for _, a in rows])}
     if not new_ids:
         return 0
     # Per payment: its newest new view (status, amount) and its earliest (initial amount, used
@@ -525,30 +572,43 @@ async def _save_payments(conn: AsyncConnection,
             newest[p.id] = (p, a)
         if p.id not in earliest or a.created_at < earliest[p.id].created_at:
             earliest[p.id] = a
-    rows: list[Row[Any]] = []
-    for chunk in _chunks(list(newest.values())):
-        stmt = pg_insert(payments_payments).values([{
-            "id": p.id, "connector_id": p.connector_id, "provider": p.provider,
-            "reference": p.reference, "type": p.type.value, "created_at": p.created_at,
-            "initial_amount": earliest[p.id].amount if earliest[p.id].amount is not None
-            else p.initial_amount,
-            "amount": p.amount, "asset": p.asset, "scheme": p.scheme, "status": p.status.value,
-            "source_account_id": p.source_account_id,
-            "destination_account_id": p.destination_account_id, "metadata": p.metadata,
-            "updated_at": a.created_at} for p, a in chunk])
-        rows += (await conn.execute(stmt.on_conflict_do_update(
-            index_elements=[payments_payments.c.id],
-            set_={"status": stmt.excluded.status, "amount": stmt.excluded.amount,
-                  "metadata": stmt.excluded.metadata, "updated_at": stmt.excluded.updated_at},
-            where=payments_payments.c.updated_at <= stmt.excluded.updated_at,
-        ).returning(*payments_payments.c))).all()
-    late = set(newest) - {r.id for r in rows}
+    views = list(newest.values())
+    saved = await driver.fetch(
+        _UPSERT_PAYMENTS, [p.id for p, _ in views], [p.connector_id for p, _ in views],
+        [p.provider for p, _ in views], [p.reference for p, _ in views],
+        [p.type.value for p, _ in views], [p.created_at for p, _ in views],
+        [str(earliest[p.id].amount if earliest[p.id].amount is not None else p.initial_amount)
+         for p, _ in views],
+        [str(p.amount) for p, _ in views], [p.asset for p, _ in views],
+        [p.scheme for p, _ in views], [p.status.value for p, _ in views],
+        [p.source_account_id for p, _ in views], [p.destination_account_id for p, _ in views],
+        [json.dumps(p.metadata) for p, _ in views], [a.created_at for _, a in views])
+    late = list(set(newest) - {r["id"] for r in saved})
     if late:  # older views that arrived late: history only, the payment as it stands
-        rows += (await conn.execute(select(payments_payments)
-                                    .where(payments_payments.c.id.in_(late)))).all()
-    await _events(conn, ev.EventType.SAVED_PAYMENT,
-                  [ev.payment_payload(_payment(r, ())) for r in rows])
-    return len(rows)
+        saved += await driver.fetch(_SELECT_PAYMENTS, late)
+    now = datetime.now(UTC)
+    await driver.execute(_INSERT_EVENTS, ev.APP, ev.EventType.SAVED_PAYMENT.value, now, [
+        json.dumps(event_envelope(ev.APP, ev.EventType.SAVED_PAYMENT.value,
+                                  ev.payment_payload(_payment(_Record(r), ())), date=now))
+        for r in saved])
+    return len(saved)
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under `conn`, inside its open transaction."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+class _Record:
+    """An asyncpg record read like a SQLAlchemy row (jsonb arrives as text from asyncpg)."""
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._record[name]
+        return json.loads(value) if name == "metadata" and isinstance(value, str) else value
 
 
 def _chunks(items: list[T], size: int = _CHUNK) -> list[list[T]]:
@@ -639,7 +699,7 @@ def _balance(r: Row[Any]) -> Balance:
                    created_at=r.created_at, last_updated_at=r.last_updated_at)
 
 
-def _payment(r: Row[Any], adjustments: tuple[PaymentAdjustment, ...]) -> Payment:
+def _payment(r: Row[Any] | _Record, adjustments: tuple[PaymentAdjustment, ...]) -> Payment:
     return Payment(id=r.id, connector_id=r.connector_id, provider=r.provider,
                    reference=r.reference, created_at=r.created_at, type=PaymentType(r.type),
                    initial_amount=_int(r.initial_amount), amount=_int(r.amount), asset=r.asset,

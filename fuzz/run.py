@@ -160,7 +160,7 @@ class Tally:
         self.per_operation[op] += 1
         request = response.request
         if 400 <= response.status_code < 500:
-            self.count_error(module, request.operation, response.status_code, response.content)
+            self.count_error(module, op, response.status_code, response.content)
         if response.status_code >= 500:
             # One finding per operation and answer: shrinking sends the same fault many times.
             key = (op, _text(response.content, 200))
@@ -272,7 +272,7 @@ def run_schemathesis(spec: dict[str, Any], base_url: str, token: str, profile: P
                      seed: int | None = None) -> dict[str, Any]:
     import schemathesis
     from schemathesis.config import SchemathesisConfig
-    from schemathesis.engine import events, from_schema
+    from schemathesis.engine import Status, events, from_schema
 
     config: dict[str, Any] = {
         "base-url": base_url,
@@ -324,6 +324,9 @@ def run_schemathesis(spec: dict[str, Any], base_url: str, token: str, profile: P
             summary["errors"].append(f"{event.label}: {_text(str(event.value), 300)}")
         elif isinstance(event, events.FatalError):
             raise RuntimeError(f"schemathesis stopped: {event.exception!r}")
+        elif isinstance(event, events.ScenarioFinished) and event.status == Status.FAILURE:
+            # schemathesis' own verdict of the gate check, a cross-check of the hook's tally.
+            summary.setdefault("engine_failures", []).append(event.recorder.label)
         elif isinstance(event, events.EngineFinished):
             summary["stop_reason"] = ("time budget spent" if summary.get("budget_spent")
                                       else str(event.stop_reason))
@@ -434,12 +437,13 @@ def report(tally: Tally, summary: dict[str, Any], modules: list[str], profile: P
         "guard_blocked": dict(guard.blocked),
         "integrity_problems": integrity,
         "engine_errors": summary.get("errors", []),
+        "engine_failures": summary.get("engine_failures", []),
     }
 
 
 def passed(result: dict[str, Any]) -> bool:
     return not (result["server_errors"] or result["network_errors"]
-                or result["integrity_problems"])
+                or result["integrity_problems"] or result["engine_failures"])
 
 
 def print_summary(result: dict[str, Any]) -> None:
@@ -470,6 +474,8 @@ def print_summary(result: dict[str, Any]) -> None:
         print(f"INTEGRITY: {problem}")
     for error in result["engine_errors"]:
         print(f"schemathesis: {error}")
+    for failure in result["engine_failures"]:
+        print(f"schemathesis check failed: {failure}")
 
 
 def write_json(result: dict[str, Any], path: Path) -> None:

@@ -4,10 +4,11 @@ inputs, and that the mutated inputs stay the shapes the API reads (JSON, base64 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from hypothesis import given, settings
 
-from fuzz.run import Guard, module_of
+from fuzz.run import Guard, Tally, module_of
 from fuzz.strategies import (
     FUZZ_LEDGER,
     Program,
@@ -73,3 +74,28 @@ def test_targeted_requests_name_their_operation(request: Request) -> None:
     assert method == request.method
     assert template.replace("{ledger}", FUZZ_LEDGER) == request.path
     json.dumps(request.body)
+
+
+class _Op:
+    def validate_response(self, response: object, case: object) -> None:
+        raise ValueError("does not match")
+
+
+def _answer(status: int, content: bytes) -> SimpleNamespace:
+    return SimpleNamespace(status_code=status, content=content, request=SimpleNamespace(
+        method="POST", url="http://x/api/ledger/v2/l/transactions", body=b'{"a": 1}'))
+
+
+def test_tally_counts_every_answer_and_keeps_one_reproducer_per_fault() -> None:
+    tally = Tally()
+    case = SimpleNamespace(method="post", path="/api/ledger/v2/{ledger}/transactions",
+                           operation=_Op())
+    tally.record(case, _answer(400, b'{"errorCode":"VALIDATION","errorMessage":"x"}'))
+    tally.record(case, _answer(404, b"not json"))
+    for _ in range(3):
+        tally.record(case, _answer(500, b'{"errorCode":"INTERNAL"}'))
+    assert tally.cases["ledger"] == 5
+    assert tally.error_codes["ledger"] == {"VALIDATION": 1, "(not JSON)": 1}
+    (finding,) = tally.server_errors.values()
+    assert finding.count == 3 and finding.body == '{"a": 1}'
+    assert tally.conformance_count["ledger"] == 2  # the 4xx answers were validated too

@@ -1,7 +1,8 @@
 """The official Formance Python SDK drives payments v3 against Ledgerflow served by uvicorn (a
 background thread, a free port), with a payments worker and the fake PSP on real HTTP: the
-generic connector is installed, its accounts, balances and payments are read back, and it is
-uninstalled, all through `sdk.payments.v3`."""
+generic connector is installed, its accounts, balances and payments are read back, a pool of
+its accounts adds up their balances, and the connector is uninstalled, all through
+`sdk.payments.v3`."""
 
 from __future__ import annotations
 
@@ -105,6 +106,27 @@ async def test_install_read_and_uninstall_with_the_sdk(
             await asyncio.sleep(0.3)
         [balance] = balances.v3_balances_cursor_response.cursor.data
         assert balance.balance == int(psp.balances["acc-1"][0]["amount"])
+
+        # A pool of the two internal accounts: its latest balances add theirs up.
+        internals = [a.id for a in accounts.cursor.data if a.type == "INTERNAL"]
+        created = await v3.create_pool_async(request={"name": "sdk-pool",
+                                                      "account_i_ds": internals})
+        assert created.status_code == 201 and created.v3_create_pool_response is not None
+        pool_id = created.v3_create_pool_response.data
+        pool = await v3.get_pool_async(request={"pool_id": pool_id})
+        assert pool.v3_get_pool_response is not None
+        assert sorted(pool.v3_get_pool_response.data.pool_accounts) == sorted(internals)
+        while True:
+            latest = await v3.get_pool_balances_latest_async(request={"pool_id": pool_id})
+            assert latest.v3_pool_balances_response is not None
+            sums = {b.asset: b.amount for b in latest.v3_pool_balances_response.data}
+            expected: dict[str, int] = {}
+            for b in (psp.balances["acc-0"][0], psp.balances["acc-1"][0]):
+                expected[b["currency"]] = expected.get(b["currency"], 0) + int(b["amount"])
+            if sums == expected:
+                break
+            assert time.monotonic() < deadline, sums
+            await asyncio.sleep(0.3)
 
         connectors = await v3.list_connectors_async(request={})
         assert connectors.v3_connectors_cursor_response is not None

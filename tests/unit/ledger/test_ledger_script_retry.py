@@ -1,5 +1,6 @@
 """A script's balance reads lock rows in the interpreter's order; after a deadlock the retry first
-locks everything the failed attempt touched, in one sorted request (service._ScriptStore)."""
+locks everything the failed attempt touched, in one sorted request
+(domain/ledger/service/scripts.py ScriptStore)."""
 
 from __future__ import annotations
 

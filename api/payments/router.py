@@ -184,6 +184,17 @@ async def get_payment(paymentID: str, payments: Payments) -> dict[str, Any]:
     return {"data": s.payment(await payments.payment(paymentID))}
 
 
+@router.patch("/payments/{paymentID}/metadata", operation_id="v3UpdatePaymentMetadata",
+              status_code=204)
+async def update_payment_metadata(request: Request, paymentID: str,
+                                  payments: Payments) -> Response:
+    body = await _json_body(request, required=True)
+    if not isinstance(body, dict):
+        raise InvalidBodyError("the body must be a JSON object with metadata")
+    await payments.add_payment_metadata(paymentID, body.get("metadata"))
+    return Response(status_code=204)
+
+
 # --- pools ------------------------------------------------------------------------------------
 
 @router.post("/pools", operation_id="v3CreatePool", status_code=201)

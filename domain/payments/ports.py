@@ -60,6 +60,9 @@ class PaymentsStore(Protocol):
 
     async def pool_balances(self, pool_id: str, at: datetime | None) -> list[PoolBalance]: ...
 
+    async def add_payment_metadata(self, payment_id: str,
+                                   metadata: dict[str, str]) -> Payment | None: ...
+
     async def copy_connector(self, old: Connector, new_id: str, new_reference: str,
                              at: datetime) -> None: ...
 

@@ -155,6 +155,17 @@ class PaymentsService:
             raise PaymentNotFoundError(payment_id)
         return payment
 
+    async def add_payment_metadata(self, payment_id: str, metadata: Any) -> Payment:
+        """Merged into the payment's metadata (Formance adds keys, it never removes them)."""
+        ids.connector_of("payment", payment_id)
+        if not isinstance(metadata, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+            raise ValidationError("metadata must be an object of string values")
+        payment = await self.store.add_payment_metadata(payment_id, metadata)
+        if payment is None:
+            raise PaymentNotFoundError(payment_id)
+        return payment
+
     async def payments(self, filters: dict[str, str], offset: int, size: int) -> Page[Payment]:
         return await self.store.list_payments(filters, offset, size)
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, insert, select, tuple_, update
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import and_, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -199,6 +199,20 @@ class PgPaymentsStore:
             rows = (await conn.execute(query)).all()
         return [PoolBalance(asset=r[0], amount=_int(r[1]), related_accounts=tuple(sorted(r[2])))
                 for r in rows]
+
+    async def add_payment_metadata(self, payment_id: str,
+                                   metadata: dict[str, str]) -> Payment | None:
+        async with self.database.transaction() as conn:
+            row = (await conn.execute(
+                update(payments_payments).where(payments_payments.c.id == payment_id)
+                .values(metadata=payments_payments.c.metadata.op("||")(
+                    literal(metadata, JSONB)))
+                .returning(*payments_payments.c))).first()
+            if row is None:
+                return None
+            payment = _payment(row, ())
+            await _events(conn, ev.EventType.SAVED_PAYMENT, [ev.payment_payload(payment)])
+            return payment
 
     async def copy_connector(self, old: Connector, new_id: str, new_reference: str,
                              at: datetime) -> None:

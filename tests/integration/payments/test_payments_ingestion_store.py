@@ -85,3 +85,25 @@ async def test_a_failed_page_stores_nothing(store: PgPaymentsStore, database: Da
     for table in ("payments_payments", "payments_adjustments", "payments_states"):
         assert await _count(database, f"SELECT count(*) FROM {table}") == 0, table
     assert await _count(database, "SELECT count(*) FROM events_outbox") == 0
+
+
+async def test_payment_metadata_is_merged_over_http(store: PgPaymentsStore, client: Any,
+                                                    database: Database) -> None:
+    view = _view("m", 0, PaymentStatus.PENDING, 5)
+    await store.save_page(str(CID), "FETCH_PAYMENTS", {}, [], [], [view])
+    url = f"/api/payments/v3/payments/{view[0].id}/metadata"
+    assert (await client.patch(url, json={"metadata": {"a": "1"}})).status_code == 204
+    assert (await client.patch(url, json={"metadata": {"b": "2"}})).status_code == 204
+    got = (await client.get(f"/api/payments/v3/payments/{view[0].id}")).json()["data"]
+    assert got["metadata"] == {"a": "1", "b": "2"}
+    assert await _count(database, "SELECT count(*) FROM events_outbox "
+                                  "WHERE type = 'SAVED_PAYMENT'") == 3
+    for body in ({"metadata": {"a": 1}}, {"metadata": "x"}, {}):
+        r = await client.patch(url, json=body)
+        assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION", body
+    r = await client.patch("/api/payments/v3/payments/x/metadata", json={"metadata": {}})
+    assert r.status_code == 400 and r.json()["errorCode"] == "INVALID_ID"
+    missing = ids.payment_id(CID, "nope", "PAY-IN")
+    r = await client.patch(f"/api/payments/v3/payments/{missing}/metadata",
+                           json={"metadata": {}})
+    assert r.status_code == 404

@@ -19,18 +19,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.availability import ServiceUnavailableError
-from domain.errors import DomainError
+from domain.errors import ConflictError, DomainError, NotFoundError
+from domain.ledger.errors import ErrorCode
 from storage.failures import UNAVAILABLE_LOG, describe, unavailable
 
 log = logging.getLogger("ledgerflow.api")
 
 STATUS_BY_CODE: dict[str, int] = {
-    "NOT_FOUND": 404,
-    "LEDGER_NOT_FOUND": 404,
-    "CONFLICT": 409,
-    "BULK_SIZE_EXCEEDED": 413,
-    "INTERNAL": 500,
-    "SERVICE_UNAVAILABLE": 503,
+    NotFoundError.code: 404,
+    ErrorCode.LEDGER_NOT_FOUND: 404,
+    ConflictError.code: 409,
+    ErrorCode.BULK_SIZE_EXCEEDED: 413,
+    DomainError.code: 500,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
     "UNAUTHORIZED": 401,
     "FORBIDDEN": 403,
 }

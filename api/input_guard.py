@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_response
 from config.settings import Settings
 from domain.errors import ValidationError
+from domain.ledger.errors import ErrorCode
 from domain.ledger.validation import REQUEST_LIMITS, RequestLimits
 
 # A JSON escape of NUL, not preceded by an escaped backslash (`\\u0000` is the 6 characters
@@ -103,7 +104,7 @@ class InputGuard:
         REQUEST_LIMITS.set(self.limits)  # read by the ledger's parsers and validation
         problem = _bad_in_request_line(scope)
         if problem is not None:
-            await _refuse(scope, receive, send, 400, "VALIDATION", problem)
+            await _refuse(scope, receive, send, 400, ValidationError.code, problem)
             return None
         path: str = scope["path"]
         if path.endswith("/logs/import") and _IMPORT.fullmatch(path):
@@ -111,7 +112,7 @@ class InputGuard:
         content_type = b""
         for name, value in scope["headers"]:  # one pass: NUL, then the two headers used here
             if b"\x00" in value:
-                await _refuse(scope, receive, send, 400, "VALIDATION",
+                await _refuse(scope, receive, send, 400, ValidationError.code,
                               _message(f"header {name.decode('latin-1')!r}", NUL))
                 return None
             if name == b"content-length":
@@ -152,14 +153,15 @@ class InputGuard:
                 or b"\\uD" in body):
             problem = _bad_in_body(body, content_type.decode("latin-1"))
             if problem is not None:
-                await _refuse(scope, receive, send, 400, "VALIDATION", problem)
+                await _refuse(scope, receive, send, 400, ValidationError.code, problem)
                 return None
         return _replay(body, receive), size
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
         # The bulk route has its own code for it in the v2 spec; 413 everywhere, as the error
         # envelope is each spec's default response.
-        code = "BULK_SIZE_EXCEEDED" if scope["path"].endswith("/_bulk") else "VALIDATION"
+        code = (ErrorCode.BULK_SIZE_EXCEEDED if scope["path"].endswith("/_bulk")
+                else ValidationError.code)
         await _refuse(scope, receive, send, 413, code,
                       f"request body of {size} is over the limit of {self.max_body} bytes "
                       "(LIMIT_BODY_BYTES)")

@@ -31,6 +31,7 @@ from api.ledger.v2 import service, write_options
 from api.modules import VERSION
 from domain.amounts import parse_amount
 from domain.errors import DomainError, ValidationError
+from domain.ledger.errors import ErrorCode, V1ErrorCode
 from domain.ledger.models import (
     Account,
     Log,
@@ -44,18 +45,21 @@ from domain.ledger.models import (
 from domain.ledger.query import ListQuery, Resource, parse_list_query
 from domain.ledger.service import BulkElement, LedgerService
 
-V1_CODES = frozenset({"INTERNAL", "INSUFFICIENT_FUND", "VALIDATION", "CONFLICT", "NO_SCRIPT",
-                      "COMPILATION_FAILED", "METADATA_OVERRIDE", "NOT_FOUND", "TIMEOUT"})
+V1_CODES = frozenset(V1ErrorCode)
 # v2 codes the v1 enum lacks; anything else unknown to v1 keeps its status and says VALIDATION
 # (an SDK parses errorCode as the v1 enum).
-_V1_EQUIVALENT = {"LEDGER_NOT_FOUND": "NOT_FOUND", "NO_POSTINGS": "NO_SCRIPT",
-                  "INTERPRETER_PARSE": "COMPILATION_FAILED",
-                  "INTERPRETER_RUNTIME": "COMPILATION_FAILED", "SERVICE_UNAVAILABLE": "INTERNAL"}
+_V1_EQUIVALENT: dict[str, V1ErrorCode] = {
+    ErrorCode.LEDGER_NOT_FOUND: V1ErrorCode.NOT_FOUND,
+    ErrorCode.NO_POSTINGS: V1ErrorCode.NO_SCRIPT,
+    ErrorCode.INTERPRETER_PARSE: V1ErrorCode.COMPILATION_FAILED,
+    ErrorCode.INTERPRETER_RUNTIME: V1ErrorCode.COMPILATION_FAILED,
+    ErrorCode.SERVICE_UNAVAILABLE: V1ErrorCode.INTERNAL,
+}
 _BALANCE_OPERATORS = {"gte": "$gte", "lte": "$lte", "gt": "$gt", "lt": "$lt", "e": "$match"}
 
 
 def v1_code(code: str) -> str:
-    return code if code in V1_CODES else _V1_EQUIVALENT.get(code, "VALIDATION")
+    return code if code in V1_CODES else _V1_EQUIVALENT.get(code, V1ErrorCode.VALIDATION)
 
 
 class V1Route(APIRoute):
@@ -75,7 +79,7 @@ class V1Route(APIRoute):
 
 
 class NoScriptError(DomainError):
-    code = "NO_SCRIPT"
+    code = V1ErrorCode.NO_SCRIPT
 
 
 # --- in-memory request metrics (GET /_/metrics) ---------------------------------------------------

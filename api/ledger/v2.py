@@ -23,6 +23,7 @@ from api.ledger.inputs import (
 from api.ledger.render import Renderer, bigint_as_string, json_response
 from api.modules import VERSION
 from domain.errors import DomainError, ValidationError
+from domain.ledger.errors import BulkSizeExceededError, ErrorCode
 from domain.ledger.hashing import idempotency_hash
 from domain.ledger.models import (
     Command,
@@ -310,7 +311,6 @@ async def list_logs(ledger: str, request: Request) -> Response:
 
 @router.post("/v2/{ledger}/_bulk", operation_id="v2CreateBulk")
 async def create_bulk(ledger: str, request: Request) -> Response:
-    from domain.ledger.errors import BulkSizeExceededError
     from domain.ledger.validation import bulk_element_limit
 
     content_type = (header(request, b"content-type") or "").split(";")[0].strip().lower()
@@ -318,7 +318,7 @@ async def create_bulk(ledger: str, request: Request) -> Response:
         # Neither the v2 spec nor the reference defines these streams' framing or their
         # streamed answers; refusing them clearly beats guessing a wire format.
         return error_response(
-            415, "VALIDATION",
+            415, ErrorCode.VALIDATION,
             f"content type {content_type} is not supported by this server; send the bulk as "
             "application/json (a JSON array of elements)")
     body = await json_body(request)

@@ -51,6 +51,7 @@ from domain.wallets import chart as c
 from domain.wallets.errors import (
     BalanceAlreadyExistsError,
     BalanceNotFoundError,
+    ErrorCode,
     HoldClosedError,
     HoldNotFoundError,
     IdempotencyConflictError,
@@ -413,7 +414,7 @@ class WalletsService:
         try:
             return await self._write(command, key, payload)
         except DomainError as exc:
-            if exc.code == "INSUFFICIENT_FUND":
+            if exc.code == ErrorCode.INSUFFICIENT_FUND:
                 raise InsufficientFundError(insufficient, details=exc.message) from None
             raise
 
@@ -626,7 +627,7 @@ class WalletsService:
         try:
             await self._write(command, key, payload)
         except DomainError as exc:
-            if exc.code != "INSUFFICIENT_FUND":
+            if exc.code != ErrorCode.INSUFFICIENT_FUND:
                 raise
             # Someone moved the money first (another action, or a ledger write by hand).
             current = await self.get_hold(hold.id)

@@ -33,6 +33,7 @@ from activities.defn import activity_defn
 from activities.payments.connectors import FACTORIES
 from activities.payments.contracts import (
     COPY_CONNECTOR,
+    CREATE_BANK_ACCOUNT,
     CREATE_SCHEDULE,
     DELETE_SCHEDULES,
     FETCH_PAGE,
@@ -48,17 +49,19 @@ from activities.payments.contracts import (
     CopiedConnector,
     CopyConnectorInput,
     Count,
+    CreatedObject,
     CreateScheduleInput,
     FetchPageInput,
     FetchPageResult,
     FinishInstanceInput,
     FinishTaskInput,
+    ForwardBankAccountInput,
     InstanceInput,
     InstanceOutcome,
     UpdateScheduleInput,
 )
 from domain.payments import ids
-from domain.payments.errors import ConnectorNotFoundError, ErrorCode
+from domain.payments.errors import BankAccountNotFoundError, ConnectorNotFoundError, ErrorCode
 from domain.payments.models import FETCH_CAPABILITIES, AccountType, Capability, TaskStatus
 from domain.payments.plugin import (
     ConnectorPlugin,
@@ -242,6 +245,31 @@ class PaymentsActivities:
         raise ApplicationError(f"capability {capability} is not fetched",
                                type=ErrorCode.VALIDATION, non_retryable=True)
 
+    # --- bank accounts --------------------------------------------------------------------------
+
+    @activity_defn(CREATE_BANK_ACCOUNT)
+    async def create_bank_account(self, data: ForwardBankAccountInput) -> CreatedObject:
+        """The provider creates the external account; it is stored with the bank account's
+        link to it in one transaction. A retry after the provider answered asks it again: the
+        account's id comes from the provider's reference, so a provider that answers the same
+        reference (dummypay: the bank account's id) is stored once."""
+        connector = await self.store.get_connector(data.connector_id)
+        if connector is None or connector.scheduled_for_deletion:
+            raise ConnectorNotFoundError(data.connector_id)
+        bank = await self.store.get_bank_account(data.bank_account_id)
+        if bank is None:
+            raise BankAccountNotFoundError(data.bank_account_id)
+        plugin = FACTORIES[connector.provider](connector.config, self.http)
+        try:
+            created = await plugin.create_bank_account(bank)
+        except PluginError as exc:
+            raise _temporal_error(exc) from exc
+        finally:
+            await plugin.close()
+        account = to_account(ids.ConnectorID.parse(connector.id), created, AccountType.EXTERNAL)
+        await self.store.save_forwarded_bank_account(bank.id, account)
+        return CreatedObject(object_id=account.id)
+
     # --- uninstall ----------------------------------------------------------------------------
 
     @activity_defn(TERMINATE_WORKFLOWS)
@@ -299,7 +327,7 @@ class PaymentsActivities:
         return [self.plan_connector, self.create_schedule, self.fetch_page,
                 self.terminate_workflows, self.delete_schedules, self.purge_connector,
                 self.finish_task, self.update_schedule, self.copy_connector,
-                self.record_instance, self.finish_instance]
+                self.record_instance, self.finish_instance, self.create_bank_account]
 
 
 def _temporal_error(exc: PluginError) -> ApplicationError:

@@ -17,6 +17,7 @@ UPDATE_SCHEDULE = "payments.update_schedule"
 COPY_CONNECTOR = "payments.copy_connector"
 RECORD_INSTANCE = "payments.record_instance"
 FINISH_INSTANCE = "payments.finish_instance"
+CREATE_BANK_ACCOUNT = "payments.create_bank_account"
 
 # Provider failures become: type VALIDATION, non-retryable (the request is wrong or not
 # implemented); type INTERNAL, retried with the stub's backoff; or INTERNAL with
@@ -116,3 +117,16 @@ class InstanceOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
     failed_in_a_row: int
     paused: bool
+
+
+class ForwardBankAccountInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    bank_account_id: str
+    connector_id: str
+
+
+class CreatedObject(BaseModel):
+    """The id of what a provider created (the task's createdObjectID)."""
+
+    model_config = ConfigDict(frozen=True)
+    object_id: str

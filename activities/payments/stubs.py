@@ -8,6 +8,7 @@ from temporalio.common import RetryPolicy
 
 from activities.payments.contracts import (
     COPY_CONNECTOR,
+    CREATE_BANK_ACCOUNT,
     CREATE_SCHEDULE,
     DELETE_SCHEDULES,
     FETCH_PAGE,
@@ -23,11 +24,13 @@ from activities.payments.contracts import (
     CopiedConnector,
     CopyConnectorInput,
     Count,
+    CreatedObject,
     CreateScheduleInput,
     FetchPageInput,
     FetchPageResult,
     FinishInstanceInput,
     FinishTaskInput,
+    ForwardBankAccountInput,
     InstanceInput,
     InstanceOutcome,
     UpdateScheduleInput,
@@ -67,3 +70,6 @@ record_instance: Stub[InstanceInput, None] = Stub(
 finish_instance: Stub[FinishInstanceInput, InstanceOutcome] = Stub(
     FINISH_INSTANCE, InstanceOutcome, _SHORT,
     summary=lambda d: "run failed" if d.error else "run succeeded")
+create_bank_account: Stub[ForwardBankAccountInput, CreatedObject] = Stub(
+    CREATE_BANK_ACCOUNT, CreatedObject, _FETCH, _FETCH_RETRY,
+    summary=lambda d: "create the bank account at the provider")

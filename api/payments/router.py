@@ -14,10 +14,16 @@ from fastapi.responses import JSONResponse, Response
 from api.dependencies import dependencies
 from api.modules import VERSION
 from api.payments import schemas as s
-from api.payments.temporal import start_install, start_schedules_update, start_uninstall
+from api.payments.temporal import (
+    start_forward,
+    start_install,
+    start_schedules_update,
+    start_uninstall,
+)
 from domain.errors import ValidationError
 from domain.pagination import Page, decode_token, encode_token
 from domain.payments.errors import InvalidBodyError
+from domain.payments.models import TaskStatus
 from domain.payments.registry import PROVIDERS
 from domain.payments.service import PaymentsService
 from storage.payments.store import ACCOUNT_FILTERS, PAYMENT_FILTERS, PgPaymentsStore
@@ -154,6 +160,13 @@ async def list_accounts(request: Request, payments: Payments, pageSize: PageSize
     return _cursor(page, s.account, offset, size, filters)
 
 
+@router.post("/accounts", operation_id="v3CreateAccount", status_code=201)
+async def create_account(request: Request, payments: Payments) -> JSONResponse:
+    body = await _json_body(request, required=True)
+    account = await payments.create_account(body)
+    return JSONResponse({"data": s.account(account)}, status_code=201)
+
+
 @router.get("/accounts/{accountID}", operation_id="v3GetAccount")
 async def get_account(accountID: str, payments: Payments) -> dict[str, Any]:
     return {"data": s.account(await payments.account(accountID))}
@@ -179,6 +192,13 @@ async def list_payments(request: Request, payments: Payments, pageSize: PageSize
     return _cursor(page, s.payment, offset, size, filters)
 
 
+@router.post("/payments", operation_id="v3CreatePayment", status_code=201)
+async def create_payment(request: Request, payments: Payments) -> JSONResponse:
+    body = await _json_body(request, required=True)
+    payment = await payments.create_payment(body)
+    return JSONResponse({"data": s.payment(payment)}, status_code=201)
+
+
 @router.get("/payments/{paymentID}", operation_id="v3GetPayment")
 async def get_payment(paymentID: str, payments: Payments) -> dict[str, Any]:
     return {"data": s.payment(await payments.payment(paymentID))}
@@ -193,6 +213,52 @@ async def update_payment_metadata(request: Request, paymentID: str,
         raise InvalidBodyError("the body must be a JSON object with metadata")
     await payments.add_payment_metadata(paymentID, body.get("metadata"))
     return Response(status_code=204)
+
+
+# --- bank accounts ------------------------------------------------------------------------------
+
+@router.post("/bank-accounts", operation_id="v3CreateBankAccount", status_code=201)
+async def create_bank_account(request: Request, payments: Payments) -> JSONResponse:
+    body = await _json_body(request, required=True)
+    bank = await payments.create_bank_account(body)
+    return JSONResponse({"data": bank.id}, status_code=201)
+
+
+@router.get("/bank-accounts", operation_id="v3ListBankAccounts")
+async def list_bank_accounts(request: Request, payments: Payments, pageSize: PageSize = None,
+                             cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    page = await payments.bank_accounts(offset, size)
+    return _cursor(page, s.bank_account, offset, size, {})
+
+
+@router.get("/bank-accounts/{bankAccountID}", operation_id="v3GetBankAccount")
+async def get_bank_account(bankAccountID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": s.bank_account(await payments.bank_account(bankAccountID))}
+
+
+@router.patch("/bank-accounts/{bankAccountID}/metadata",
+              operation_id="v3UpdateBankAccountMetadata", status_code=204)
+async def update_bank_account_metadata(request: Request, bankAccountID: str,
+                                       payments: Payments) -> Response:
+    body = await _json_body(request, required=True)
+    if not isinstance(body, dict) or body.get("metadata") is None:
+        raise InvalidBodyError("the body must be a JSON object with metadata")
+    await payments.add_bank_account_metadata(bankAccountID, body["metadata"])
+    return Response(status_code=204)
+
+
+@router.post("/bank-accounts/{bankAccountID}/forward", operation_id="v3ForwardBankAccount",
+             status_code=202)
+async def forward_bank_account(request: Request, bankAccountID: str,
+                               payments: Payments) -> JSONResponse:
+    body = await _json_body(request, required=True)
+    if not isinstance(body, dict):
+        raise InvalidBodyError("the body must be a JSON object with connectorID")
+    task = await payments.begin_forward(bankAccountID, body.get("connectorID"))
+    if task.status is not TaskStatus.SUCCEEDED:
+        await start_forward(request, payments, bankAccountID, task)
+    return JSONResponse({"data": {"taskID": task.id}}, status_code=202)
 
 
 # --- pools ------------------------------------------------------------------------------------

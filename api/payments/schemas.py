@@ -9,6 +9,7 @@ from domain.payments.events import iso
 from domain.payments.models import (
     Account,
     Balance,
+    BankAccount,
     Connector,
     Instance,
     Payment,
@@ -84,3 +85,11 @@ def pool(p: Pool) -> dict[str, Any]:
 
 def pool_balance(b: PoolBalance) -> dict[str, Any]:
     return {"asset": b.asset, "amount": b.amount, "relatedAccounts": list(b.related_accounts)}
+
+
+def bank_account(b: BankAccount) -> dict[str, Any]:
+    return {"id": b.id, "createdAt": iso(b.created_at), "name": b.name,
+            "accountNumber": b.account_number, "iban": b.iban, "swiftBicCode": b.swift_bic_code,
+            "country": b.country, "metadata": b.metadata,
+            "relatedAccounts": [{"accountID": r.account_id, "createdAt": iso(r.created_at)}
+                                for r in b.related_accounts]}

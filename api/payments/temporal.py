@@ -10,6 +10,7 @@ from api.dependencies import dependencies
 from domain.payments.models import Connector, Task, TaskStatus
 from domain.payments.service import PaymentsService
 from workflows.payments.inputs import (
+    forward_bank_account_start,
     install_start,
     reset_start,
     uninstall_start,
@@ -49,3 +50,17 @@ async def start_schedules_update(request: Request, connector: Connector) -> None
         update_schedules_start(connector.id), deps.modules.payments.task_queue,
         unavailable="the config was saved but the schedules could not be updated; send it "
                     "again")
+
+
+async def start_forward(request: Request, service: PaymentsService, bank_account_id: str,
+                        task: Task) -> None:
+    deps = dependencies(request)
+    assert task.connector_id is not None
+    try:
+        await deps.temporal.start(
+            forward_bank_account_start(bank_account_id, task.connector_id, task.id),
+            deps.modules.payments.task_queue,
+            unavailable="the bank account could not be forwarded; retry it")
+    except Exception as exc:
+        await service.store.finish_task(task.id, TaskStatus.FAILED, error=str(exc))
+        raise

@@ -78,3 +78,8 @@ class PoolNotFoundError(NotFoundError):
 class UnknownAccountsError(ValidationError):
     def __init__(self, account_ids: list[str]) -> None:
         super().__init__(f"unknown accounts: {', '.join(account_ids)}")
+
+
+class BankAccountNotFoundError(NotFoundError):
+    def __init__(self, bank_account_id: str) -> None:
+        super().__init__(f"bank account {bank_account_id!r} not found")

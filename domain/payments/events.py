@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.payments.models import Account, Balance, Payment, Pool, Task
+from domain.payments.models import Account, Balance, BankAccount, Payment, Pool, Task
 
 APP = "payments"
 
@@ -17,6 +17,7 @@ class EventType(StrEnum):
     SAVED_BALANCE = "SAVED_BALANCE"
     SAVED_PAYMENT = "SAVED_PAYMENT"
     SAVED_POOL = "SAVED_POOL"
+    SAVED_BANK_ACCOUNT = "SAVED_BANK_ACCOUNT"
     DELETED_POOL = "DELETED_POOL"
     CONNECTOR_RESET = "CONNECTOR_RESET"
     UPDATED_TASK = "UPDATED_TASK"
@@ -57,3 +58,12 @@ def task_payload(t: Task) -> dict[str, Any]:
 def pool_payload(p: Pool) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "createdAt": iso(p.created_at),
             "accountIDs": list(p.account_ids)}
+
+
+def bank_account_payload(b: BankAccount) -> dict[str, Any]:
+    return {"id": b.id, "createdAt": iso(b.created_at), "name": b.name,
+            "accountNumber": b.account_number, "iban": b.iban, "swiftBicCode": b.swift_bic_code,
+            "country": b.country, "metadata": b.metadata,
+            "relatedAccounts": [{"accountID": r.account_id, "connectorID": r.connector_id,
+                                 "createdAt": iso(r.created_at)}
+                                for r in b.related_accounts]}

@@ -197,3 +197,25 @@ class PoolBalance:
     asset: str
     amount: int
     related_accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccountRelatedAccount:
+    """The external account a connector created when the bank account was forwarded to it."""
+
+    account_id: str
+    connector_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    id: str  # a uuid
+    created_at: datetime
+    name: str
+    account_number: str | None = None
+    iban: str | None = None
+    swift_bic_code: str | None = None
+    country: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    related_accounts: tuple[BankAccountRelatedAccount, ...] = ()

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from domain.payments.durations import format_go_duration, parse_go_duration
 from domain.payments.errors import InvalidConfigError
-from domain.payments.models import Capability, PaymentStatus, PaymentType
+from domain.payments.models import BankAccount, Capability, PaymentStatus, PaymentType
 
 # --- what plugins return ----------------------------------------------------------------------
 
@@ -122,6 +122,11 @@ class ConnectorPlugin(Protocol):
 
     async def fetch_next_payments(self, state: dict[str, Any] | None,
                                   page_size: int) -> FetchPage: ...
+
+    async def create_bank_account(self, bank_account: BankAccount) -> PSPAccount:
+        """The external account the provider now holds for this bank account (its reference
+        is the provider's). NotImplementedByPlugin when the provider cannot create one."""
+        ...
 
     async def close(self) -> None: ...
 

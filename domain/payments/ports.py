@@ -9,6 +9,7 @@ from domain.pagination import Page
 from domain.payments.models import (
     Account,
     Balance,
+    BankAccount,
     Connector,
     Instance,
     Payment,
@@ -93,6 +94,24 @@ class PaymentsStore(Protocol):
 
     async def list_payments(self, filters: dict[str, str], offset: int,
                             size: int) -> Page[Payment]: ...
+
+    async def create_task(self, task: Task) -> bool: ...
+
+    async def create_account(self, account: Account) -> Account: ...
+
+    async def create_payment(self, payment: Payment) -> Payment: ...
+
+    async def create_bank_account(self, bank_account: BankAccount) -> None: ...
+
+    async def get_bank_account(self, bank_account_id: str) -> BankAccount | None: ...
+
+    async def list_bank_accounts(self, offset: int, size: int) -> Page[BankAccount]: ...
+
+    async def add_bank_account_metadata(self, bank_account_id: str,
+                                        metadata: dict[str, str]) -> BankAccount | None: ...
+
+    async def save_forwarded_bank_account(self, bank_account_id: str,
+                                          account: Account) -> None: ...
 
     # Ingestion: each call is one transaction holding the items, their outbox events and the
     # fetch state, so a page is stored whole or not at all.

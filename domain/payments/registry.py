@@ -17,7 +17,21 @@ GENERIC = ProviderSpec(
             ConfigField("endpoint", DataType.STRING, True)),
 )
 
-PROVIDERS: dict[str, ProviderSpec] = {p.name: p for p in (GENERIC,)}
+# Formance's test connector: reads what it "holds" from JSON files in a local directory
+# (activities/payments/connectors/dummypay documents the files). It is the one that lets
+# Formance create accounts and payments by hand, and creates external accounts for forwarded
+# bank accounts.
+DUMMYPAY = ProviderSpec(
+    name="dummypay",
+    display_name="Dummypay",
+    capabilities=(Capability.FETCH_ACCOUNTS, Capability.FETCH_BALANCES,
+                  Capability.FETCH_EXTERNAL_ACCOUNTS, Capability.FETCH_PAYMENTS,
+                  Capability.CREATE_BANK_ACCOUNT, Capability.ALLOW_FORMANCE_ACCOUNT_CREATION,
+                  Capability.ALLOW_FORMANCE_PAYMENT_CREATION),
+    fields=(ConfigField("directory", DataType.STRING, True),),
+)
+
+PROVIDERS: dict[str, ProviderSpec] = {p.name: p for p in (DUMMYPAY, GENERIC)}
 
 
 def provider(name: str) -> ProviderSpec:

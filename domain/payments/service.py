@@ -11,9 +11,10 @@ from urllib.parse import urlparse
 
 from domain.errors import ValidationError
 from domain.pagination import Page
-from domain.payments import ids
+from domain.payments import creation, ids
 from domain.payments.errors import (
     AccountNotFoundError,
+    BankAccountNotFoundError,
     ConnectorNotFoundError,
     InvalidConfigError,
     InvalidIDError,
@@ -27,6 +28,8 @@ from domain.payments.models import (
     Account,
     AccountType,
     Balance,
+    BankAccount,
+    Capability,
     Connector,
     Instance,
     Payment,
@@ -170,6 +173,72 @@ class PaymentsService:
         return await self.store.list_payments(filters, offset, size)
 
 
+    # --- created through the API ------------------------------------------------------------
+
+    async def _capable(self, connector: ids.ConnectorID, capability: Capability) -> Connector:
+        """The connector a request body names, able to do `capability`; a 400 otherwise (the
+        body is what is wrong, whether the connector is unknown or cannot do it)."""
+        found = await self.store.get_connector(str(connector))
+        if found is None:
+            raise ValidationError(f"connector {str(connector)!r} not found")
+        if found.scheduled_for_deletion:
+            raise ValidationError(f"connector {found.id!r} is scheduled for deletion")
+        spec = provider(found.provider)
+        if capability not in spec.capabilities:
+            raise ValidationError(f"connector {found.id!r} ({found.provider}) does not allow "
+                                  f"{capability.value}")
+        return found
+
+    async def create_account(self, body: Any) -> Account:
+        connector, account = creation.account(body, datetime.now(UTC))
+        await self._capable(connector, Capability.ALLOW_FORMANCE_ACCOUNT_CREATION)
+        return await self.store.create_account(account)
+
+    async def create_payment(self, body: Any) -> Payment:
+        connector, payment = creation.payment(body, datetime.now(UTC))
+        await self._capable(connector, Capability.ALLOW_FORMANCE_PAYMENT_CREATION)
+        return await self.store.create_payment(payment)
+
+    async def create_bank_account(self, body: Any) -> BankAccount:
+        bank = creation.bank_account(body, str(uuid.uuid4()), datetime.now(UTC))
+        await self.store.create_bank_account(bank)
+        return bank
+
+    async def bank_account(self, bank_account_id: str) -> BankAccount:
+        found = await self.store.get_bank_account(_uuid("bank account", bank_account_id))
+        if found is None:
+            raise BankAccountNotFoundError(bank_account_id)
+        return found
+
+    async def bank_accounts(self, offset: int, size: int) -> Page[BankAccount]:
+        return await self.store.list_bank_accounts(offset, size)
+
+    async def add_bank_account_metadata(self, bank_account_id: str, raw: Any) -> BankAccount:
+        """Merged, as a payment's metadata is."""
+        bank_id = _uuid("bank account", bank_account_id)
+        found = await self.store.add_bank_account_metadata(bank_id, creation.metadata(raw))
+        if found is None:
+            raise BankAccountNotFoundError(bank_account_id)
+        return found
+
+    async def begin_forward(self, bank_account_id: str, connector_id: Any) -> Task:
+        """The task of forwarding the bank account to the connector. Its id is built from both,
+        so asking again answers the same task (and the workflow it names runs once)."""
+        bank = await self.bank_account(bank_account_id)
+        if not isinstance(connector_id, str) or not connector_id:
+            raise ValidationError("connectorID is required")
+        cid = ids.ConnectorID.parse(connector_id)
+        connector = await self._capable(cid, Capability.CREATE_BANK_ACCOUNT)
+        now = datetime.now(UTC)
+        task = Task(id=ids.task_id(cid, f"create-bank-account-{bank.id}"),
+                    connector_id=connector.id, status=TaskStatus.PROCESSING, created_at=now,
+                    updated_at=now)
+        if not await self.store.create_task(task):
+            existing = await self.store.get_task(task.id)
+            if existing is not None:
+                return existing
+        return task
+
     # --- pools -----------------------------------------------------------------------------
 
     async def create_pool(self, name: Any, account_ids: Any) -> Pool:
@@ -222,10 +291,14 @@ class PaymentsService:
 
 
 def _pool_id(value: str) -> str:
+    return _uuid("pool", value)
+
+
+def _uuid(kind: str, value: str) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise InvalidIDError("pool", value) from None
+        raise InvalidIDError(kind, value) from None
 
 
 # --- provider objects to stored objects (pure) ----------------------------------------------

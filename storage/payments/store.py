@@ -23,6 +23,8 @@ from domain.payments.models import (
     Account,
     AccountType,
     Balance,
+    BankAccount,
+    BankAccountRelatedAccount,
     Connector,
     Instance,
     Payment,
@@ -42,6 +44,8 @@ from storage.payments.tables import (
     payments_accounts,
     payments_adjustments,
     payments_balances,
+    payments_bank_account_related_accounts,
+    payments_bank_accounts,
     payments_connectors,
     payments_instances,
     payments_payments,
@@ -393,6 +397,127 @@ class PgPaymentsStore:
         return offset_page([_payment(r, adjustments.get(r.id, ())) for r in rows],
                            offset=offset, size=size)
 
+    # --- created through the API ------------------------------------------------------------
+
+    async def create_task(self, task: Task) -> bool:
+        """False if a task of this id exists and did not fail (an operation asked for again
+        answers its task); a failed one is PROCESSING again, for the operation's new run."""
+        async with self.database.transaction() as conn:
+            stmt = pg_insert(payments_tasks).values(
+                id=task.id, connector_id=task.connector_id, status=task.status.value,
+                created_at=task.created_at, updated_at=task.updated_at)
+            added = (await conn.execute(stmt.on_conflict_do_update(
+                index_elements=[payments_tasks.c.id],
+                set_={"status": task.status.value, "error": None,
+                      "updated_at": task.updated_at},
+                where=payments_tasks.c.status == TaskStatus.FAILED.value,
+            ).returning(payments_tasks.c.id))).first()
+            if added is not None:
+                await _event(conn, ev.EventType.UPDATED_TASK, ev.task_payload(task))
+            return added is not None
+
+    async def create_account(self, account: Account) -> Account:
+        """Upserted as a fetched account is (SAVED_ACCOUNT if new or changed)."""
+        async with self.database.transaction() as conn:
+            await _save_accounts(conn, [account])
+            row = (await conn.execute(select(payments_accounts)
+                                      .where(payments_accounts.c.id == account.id))).one()
+            return _account(row)
+
+    async def create_payment(self, payment: Payment) -> Payment:
+        """The payment as given with its adjustments; one created before under the same id
+        stays as it is (Formance ids are the reference: the same request is the same payment),
+        its new adjustments added."""
+        async with self.database.transaction() as conn:
+            inserted = (await conn.execute(pg_insert(payments_payments).values(
+                id=payment.id, connector_id=payment.connector_id, provider=payment.provider,
+                reference=payment.reference, type=payment.type.value,
+                created_at=payment.created_at, initial_amount=payment.initial_amount,
+                amount=payment.amount, asset=payment.asset, scheme=payment.scheme,
+                status=payment.status.value, source_account_id=payment.source_account_id,
+                destination_account_id=payment.destination_account_id,
+                metadata=payment.metadata,
+                updated_at=max((a.created_at for a in payment.adjustments),
+                               default=payment.created_at),
+            ).on_conflict_do_nothing().returning(payments_payments.c.id))).first()
+            if payment.adjustments:
+                await conn.execute(pg_insert(payments_adjustments).values([{
+                    "id": a.id, "payment_id": payment.id,
+                    "connector_id": payment.connector_id, "reference": a.reference,
+                    "created_at": a.created_at, "status": a.status.value,
+                    "amount": a.amount, "asset": a.asset, "metadata": a.metadata,
+                    "raw": a.raw} for a in payment.adjustments]).on_conflict_do_nothing())
+            row = (await conn.execute(select(payments_payments)
+                                      .where(payments_payments.c.id == payment.id))).one()
+            adjustments = await _adjustments(conn, [payment.id])
+            stored = _payment(row, adjustments.get(payment.id, ()))
+            if inserted is not None:
+                await _events(conn, ev.EventType.SAVED_PAYMENT, [ev.payment_payload(stored)])
+            return stored
+
+    # --- bank accounts ------------------------------------------------------------------------
+
+    async def create_bank_account(self, bank_account: BankAccount) -> None:
+        async with self.database.transaction() as conn:
+            await conn.execute(insert(payments_bank_accounts).values(
+                id=bank_account.id, created_at=bank_account.created_at, name=bank_account.name,
+                account_number=bank_account.account_number, iban=bank_account.iban,
+                swift_bic_code=bank_account.swift_bic_code, country=bank_account.country,
+                metadata=bank_account.metadata))
+            await _event(conn, ev.EventType.SAVED_BANK_ACCOUNT,
+                         ev.bank_account_payload(bank_account))
+
+    async def get_bank_account(self, bank_account_id: str) -> BankAccount | None:
+        async with self.database.engine.connect() as conn:
+            return await _bank_account(conn, bank_account_id)
+
+    async def list_bank_accounts(self, offset: int, size: int) -> Page[BankAccount]:
+        query = (select(payments_bank_accounts)
+                 .order_by(payments_bank_accounts.c.created_at, payments_bank_accounts.c.id)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            related = await _related(conn, [r.id for r in rows])
+        return offset_page([_bank(r, related.get(r.id, ())) for r in rows],
+                           offset=offset, size=size)
+
+    async def add_bank_account_metadata(self, bank_account_id: str,
+                                        metadata: dict[str, str]) -> BankAccount | None:
+        async with self.database.transaction() as conn:
+            updated = (await conn.execute(
+                update(payments_bank_accounts)
+                .where(payments_bank_accounts.c.id == bank_account_id)
+                .values(metadata=payments_bank_accounts.c.metadata.op("||")(
+                    literal(metadata, JSONB)))
+                .returning(payments_bank_accounts.c.id))).first()
+            if updated is None:
+                return None
+            bank = await _bank_account(conn, bank_account_id)
+            assert bank is not None
+            await _event(conn, ev.EventType.SAVED_BANK_ACCOUNT, ev.bank_account_payload(bank))
+            return bank
+
+    async def save_forwarded_bank_account(self, bank_account_id: str,
+                                          account: Account) -> None:
+        """The external account a connector created for the bank account, and the link from
+        the bank account to it, in one transaction (SAVED_ACCOUNT, SAVED_BANK_ACCOUNT). Again
+        with the same account (a retried activity) changes nothing."""
+        async with self.database.transaction() as conn:
+            await _save_accounts(conn, [account])
+            linked = (await conn.execute(pg_insert(payments_bank_account_related_accounts)
+                                         .values(bank_account_id=bank_account_id,
+                                                 account_id=account.id,
+                                                 connector_id=account.connector_id,
+                                                 created_at=datetime.now(UTC))
+                                         .on_conflict_do_nothing()
+                                         .returning(payments_bank_account_related_accounts
+                                                    .c.account_id))).first()
+            if linked is not None:
+                bank = await _bank_account(conn, bank_account_id)
+                if bank is not None:
+                    await _event(conn, ev.EventType.SAVED_BANK_ACCOUNT,
+                                 ev.bank_account_payload(bank))
+
     # --- ingestion ----------------------------------------------------------------------------
 
     async def get_state(self, connector_id: str, state_key: str) -> dict[str, Any] | None:
@@ -459,7 +584,8 @@ class PgPaymentsStore:
                     select(payments_accounts.c.id)
                     .where(payments_accounts.c.connector_id == connector_id))))
             for table in (payments_adjustments, payments_payments, payments_balances,
-                          payments_accounts, payments_states, payments_schedules,
+                          payments_accounts, payments_bank_account_related_accounts,
+                          payments_states, payments_schedules,
                           payments_instances, payments_connectors):
                 column = table.c.id if table is payments_connectors else table.c.connector_id
                 await conn.execute(delete(table).where(column == connector_id))
@@ -694,6 +820,37 @@ async def _members(conn: AsyncConnection, pool_ids: list[str]) -> dict[str, tupl
 def _pool(r: Row[Any], members: tuple[str, ...]) -> Pool:
     return Pool(id=r.id, name=r.name, created_at=r.created_at, type=PoolType(r.type),
                 account_ids=members, query=r.query)
+
+
+async def _related(conn: AsyncConnection, bank_account_ids: list[str]
+                   ) -> dict[str, tuple[BankAccountRelatedAccount, ...]]:
+    if not bank_account_ids:
+        return {}
+    t = payments_bank_account_related_accounts
+    rows = (await conn.execute(select(t).where(t.c.bank_account_id.in_(bank_account_ids))
+                               .order_by(t.c.bank_account_id, t.c.created_at, t.c.account_id)
+                               )).all()
+    out: dict[str, list[BankAccountRelatedAccount]] = {}
+    for r in rows:
+        out.setdefault(r.bank_account_id, []).append(BankAccountRelatedAccount(
+            account_id=r.account_id, connector_id=r.connector_id, created_at=r.created_at))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+async def _bank_account(conn: AsyncConnection, bank_account_id: str) -> BankAccount | None:
+    row = (await conn.execute(select(payments_bank_accounts)
+                              .where(payments_bank_accounts.c.id == bank_account_id))).first()
+    if row is None:
+        return None
+    related = await _related(conn, [bank_account_id])
+    return _bank(row, related.get(bank_account_id, ()))
+
+
+def _bank(r: Row[Any], related: tuple[BankAccountRelatedAccount, ...]) -> BankAccount:
+    return BankAccount(id=r.id, created_at=r.created_at, name=r.name,
+                       account_number=r.account_number, iban=r.iban,
+                       swift_bic_code=r.swift_bic_code, country=r.country,
+                       metadata=dict(r.metadata), related_accounts=related)
 
 
 def _schedule(r: Row[Any]) -> Schedule:

@@ -134,3 +134,24 @@ payments_pool_accounts = Table(
     Column("account_id", Text, nullable=False),
     PrimaryKeyConstraint("pool_id", "account_id"),
 )
+
+payments_bank_accounts = Table(
+    "payments_bank_accounts", metadata,
+    Column("id", Text, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("account_number", Text),
+    Column("iban", Text),
+    Column("swift_bic_code", Text),
+    Column("country", Text),
+    Column("metadata", JSONB, nullable=False),
+)
+
+payments_bank_account_related_accounts = Table(
+    "payments_bank_account_related_accounts", metadata,
+    Column("bank_account_id", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("connector_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("bank_account_id", "account_id"),
+)

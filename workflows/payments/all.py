@@ -1,10 +1,12 @@
 """Every payments workflow, for worker registration and replay."""
 
 from workflows.payments.fetch import FetchWorkflow
+from workflows.payments.forward_bank_account import ForwardBankAccountWorkflow
 from workflows.payments.install import InstallConnectorWorkflow
 from workflows.payments.reset import ResetConnectorWorkflow
 from workflows.payments.uninstall import UninstallConnectorWorkflow
 from workflows.payments.update_schedules import UpdateSchedulesWorkflow
 
 WORKFLOWS: list[type] = [InstallConnectorWorkflow, FetchWorkflow, UninstallConnectorWorkflow,
-                         UpdateSchedulesWorkflow, ResetConnectorWorkflow]
+                         UpdateSchedulesWorkflow, ResetConnectorWorkflow,
+                         ForwardBankAccountWorkflow]

@@ -16,6 +16,7 @@ FETCH_WORKFLOW = "payments-fetch"
 UNINSTALL_WORKFLOW = "payments-uninstall-connector"
 UPDATE_SCHEDULES_WORKFLOW = "payments-update-schedules"
 RESET_WORKFLOW = "payments-reset-connector"
+FORWARD_BANK_ACCOUNT_WORKFLOW = "payments-forward-bank-account"
 
 
 # Jitter spreads the runs of many connectors (Formance: min(period / 2, 5 min)).
@@ -36,6 +37,10 @@ def reset_workflow_id(connector_id: str) -> str:
 
 def update_schedules_workflow_id(connector_id: str) -> str:
     return f"payments-update-schedules-{connector_id}"
+
+
+def forward_bank_account_workflow_id(task_id: str) -> str:
+    return f"payments-forward-bank-account-{task_id}"
 
 
 def schedule_id(connector_id: str, capability: str) -> str:
@@ -82,6 +87,13 @@ class UninstallInput(BaseModel):
 
 class ResetInput(BaseModel):
     model_config = ConfigDict(frozen=True)
+    connector_id: str
+    task_id: str
+
+
+class ForwardBankAccountInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    bank_account_id: str
     connector_id: str
     task_id: str
 
@@ -136,4 +148,21 @@ def reset_start(connector_id: str, task_id: str) -> StartSpec:
         summary="Reset connector",
         details=f"connector {connector_id}: uninstalled, then installed again under a new id; "
                 f"task {task_id}",
+    )
+
+
+def forward_bank_account_start(bank_account_id: str, connector_id: str,
+                               task_id: str) -> StartSpec:
+    # One run per task (the task id is built from the bank account and the connector): asked
+    # again, a running or finished forward is the answer; a failed one runs again. Findable by
+    # connector id, and stopped by the connector's uninstall like its fetches.
+    return StartSpec(
+        FORWARD_BANK_ACCOUNT_WORKFLOW, forward_bank_account_workflow_id(task_id),
+        ForwardBankAccountInput(bank_account_id=bank_account_id, connector_id=connector_id,
+                                task_id=task_id),
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=(SearchAttributePair(search_attributes.CONNECTOR_ID, connector_id),),
+        summary="Forward a bank account to a connector",
+        details=f"bank account {bank_account_id} to connector {connector_id}, task {task_id}",
     )

@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 
+from activities.payments.connectors.dummypay.plugin import DummypayPlugin
 from activities.payments.connectors.generic.plugin import GenericPlugin
 from domain.payments.plugin import ConnectorPlugin
 
 Factory = Callable[[dict[str, Any], httpx.AsyncClient], ConnectorPlugin]
 
-FACTORIES: dict[str, Factory] = {"generic": GenericPlugin.from_config}
+FACTORIES: dict[str, Factory] = {"dummypay": DummypayPlugin.from_config,
+                                 "generic": GenericPlugin.from_config}

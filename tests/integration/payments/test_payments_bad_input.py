@@ -28,7 +28,8 @@ async def test_configs_list_exactly_the_providers(client: httpx.AsyncClient) -> 
     r = await client.get(f"{P}/connectors/configs")
     assert r.status_code == 200
     data = r.json()["data"]
-    assert set(data) == {"generic"}
+    assert set(data) == {"dummypay", "generic"}
+    assert data["dummypay"]["directory"] == {"dataType": "string", "required": True}
     assert data["generic"]["apiKey"] == {"dataType": "string", "required": True}
     assert data["generic"]["pollingPeriod"]["defaultValue"] == "30m"
 
@@ -36,8 +37,12 @@ async def test_configs_list_exactly_the_providers(client: httpx.AsyncClient) -> 
 async def test_capabilities_list_exactly_the_providers(client: httpx.AsyncClient) -> None:
     r = await client.get(f"{P}/connectors/capabilities")
     assert r.status_code == 200
-    assert r.json()["data"] == {"generic": ["FETCH_ACCOUNTS", "FETCH_BALANCES",
-                                            "FETCH_EXTERNAL_ACCOUNTS", "FETCH_PAYMENTS"]}
+    assert r.json()["data"] == {
+        "dummypay": ["FETCH_ACCOUNTS", "FETCH_BALANCES", "FETCH_EXTERNAL_ACCOUNTS",
+                     "FETCH_PAYMENTS", "CREATE_BANK_ACCOUNT", "ALLOW_FORMANCE_ACCOUNT_CREATION",
+                     "ALLOW_FORMANCE_PAYMENT_CREATION"],
+        "generic": ["FETCH_ACCOUNTS", "FETCH_BALANCES", "FETCH_EXTERNAL_ACCOUNTS",
+                    "FETCH_PAYMENTS"]}
 
 
 @pytest.mark.parametrize(("provider", "body", "code", "names"), [

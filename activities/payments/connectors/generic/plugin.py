@@ -15,10 +15,11 @@ from urllib.parse import quote
 
 import httpx
 
-from domain.payments.models import PaymentStatus, PaymentType
+from domain.payments.models import BankAccount, PaymentStatus, PaymentType
 from domain.payments.plugin import (
     FetchPage,
     NonRetryableError,
+    NotImplementedByPlugin,
     PSPAccount,
     PSPBalance,
     PSPPayment,
@@ -91,6 +92,10 @@ class GenericPlugin:
         return FetchPage(payments=payments, has_more=False,
                          state={"page": 1, **({"updatedAtFrom": watermark} if watermark
                                               else {})})
+
+    async def create_bank_account(self, bank_account: BankAccount) -> PSPAccount:
+        # The generic API lists beneficiaries but has no operation that creates one.
+        raise NotImplementedByPlugin("creating a bank account")
 
     # --- HTTP -------------------------------------------------------------------------------
 

@@ -1,0 +1,197 @@
+"""The `dummypay` connector (Formance's test connector): the provider's accounts, external
+accounts, balances and payments are JSON files in the configured `directory`.
+
+Formance's reference material names the files but not their fields, so this format is our own
+(the README shows it). Every file is a JSON array of objects; a missing file is an empty list,
+so a directory may hold only the files it needs:
+
+- `accounts.json`, `external_accounts.json`: `{"reference", "createdAt", "name"?,
+  "defaultAsset"?, "metadata"?}`
+- `balances.json`: `{"accountReference", "asset", "amount", "at"?}` (`at` defaults to the time
+  of the read: a balance as the provider shows it now)
+- `payments.json`: `{"reference", "createdAt", "updatedAt"?, "type", "status", "amount",
+  "asset", "scheme"?, "sourceAccountReference"?, "destinationAccountReference"?, "metadata"?}`
+  (`type` as v3 spells it: PAY-IN, PAYOUT, TRANSFER, OTHER; `updatedAt` defaults to
+  `createdAt`: a new `updatedAt` or status is an adjustment of the payment)
+
+Amounts are integers in minor units, as JSON numbers or strings of digits. Each run pages
+through a file in its order (the state is the offset) and starts again from the top at the
+next run: files are small, upserts are idempotent, and an edited entry is picked up wherever
+it is. A file that is not such an array is retryable: whoever writes it may fix it, and nothing
+of it is stored meanwhile.
+
+A bank account forwarded to dummypay becomes an external account whose reference is the bank
+account's id; nothing is written to the directory (the files stay the user's)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from domain.payments.models import BankAccount, PaymentStatus, PaymentType
+from domain.payments.plugin import (
+    FetchPage,
+    PSPAccount,
+    PSPBalance,
+    PSPPayment,
+    RetryableError,
+)
+
+ACCOUNTS = "accounts.json"
+EXTERNAL_ACCOUNTS = "external_accounts.json"
+BALANCES = "balances.json"
+PAYMENTS = "payments.json"
+
+
+class DummypayPlugin:
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], http: httpx.AsyncClient) -> DummypayPlugin:
+        return cls(str(config["directory"]))
+
+    async def close(self) -> None:
+        """Nothing is held between calls."""
+
+    async def fetch_next_accounts(self, state: dict[str, Any] | None,
+                                  page_size: int) -> FetchPage:
+        items, _, more, new_state = await self._page(ACCOUNTS, state, page_size)
+        return FetchPage(accounts=[_account(x, ACCOUNTS) for x in items], has_more=more,
+                         state=new_state)
+
+    async def fetch_next_external_accounts(self, state: dict[str, Any] | None,
+                                           page_size: int) -> FetchPage:
+        items, _, more, new_state = await self._page(EXTERNAL_ACCOUNTS, state, page_size)
+        return FetchPage(accounts=[_account(x, EXTERNAL_ACCOUNTS) for x in items],
+                         has_more=more, state=new_state)
+
+    async def fetch_next_balances(self, account_reference: str) -> FetchPage:
+        now = datetime.now(UTC)
+        return FetchPage(balances=[
+            PSPBalance(account_reference=account_reference, asset=_text(x, "asset", BALANCES),
+                       amount=_amount(x, BALANCES),
+                       at=_time(x["at"], "at", BALANCES) if x.get("at") is not None else now)
+            for x in await self._read(BALANCES)
+            if x.get("accountReference") == account_reference])
+
+    async def fetch_next_payments(self, state: dict[str, Any] | None,
+                                  page_size: int) -> FetchPage:
+        items, _, more, new_state = await self._page(PAYMENTS, state, page_size)
+        return FetchPage(payments=[_payment(x) for x in items], has_more=more,
+                         state=new_state)
+
+    async def create_bank_account(self, bank_account: BankAccount) -> PSPAccount:
+        raw = {"id": bank_account.id, "name": bank_account.name,
+               "accountNumber": bank_account.account_number, "iban": bank_account.iban,
+               "swiftBicCode": bank_account.swift_bic_code, "country": bank_account.country}
+        return PSPAccount(reference=bank_account.id, created_at=bank_account.created_at,
+                          name=bank_account.name, metadata=dict(bank_account.metadata),
+                          raw={k: v for k, v in raw.items() if v is not None})
+
+    # --- files --------------------------------------------------------------------------------
+
+    async def _page(self, name: str, state: dict[str, Any] | None, page_size: int
+                    ) -> tuple[list[dict[str, Any]], int, bool, dict[str, Any]]:
+        offset = (state or {}).get("offset")
+        offset = offset if isinstance(offset, int) and offset >= 0 else 0
+        items = await self._read(name)
+        page = items[offset:offset + page_size]
+        more = offset + page_size < len(items)
+        return page, offset, more, {"offset": offset + page_size} if more else {}
+
+    async def _read(self, name: str) -> list[dict[str, Any]]:
+        path = self.directory / name
+        try:
+            text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        except FileNotFoundError:
+            if not await asyncio.to_thread(self.directory.is_dir):
+                raise RetryableError(
+                    f"dummypay: directory {str(self.directory)!r} does not exist") from None
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RetryableError(f"dummypay: cannot read {name}: {exc}") from exc
+        try:
+            items = json.loads(text)
+        except ValueError:
+            raise RetryableError(f"dummypay: {name} is not valid JSON") from None
+        if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+            raise RetryableError(f"dummypay: {name} must be a JSON array of objects")
+        return items
+
+
+# --- entries to provider objects ---------------------------------------------------------------
+
+
+def _account(x: dict[str, Any], name: str) -> PSPAccount:
+    return PSPAccount(reference=_text(x, "reference", name),
+                      created_at=_time(x.get("createdAt"), "createdAt", name),
+                      name=_optional(x, "name", name),
+                      default_asset=_optional(x, "defaultAsset", name),
+                      metadata=_metadata(x), raw=x)
+
+
+def _payment(x: dict[str, Any]) -> PSPPayment:
+    try:
+        kind = PaymentType(str(x.get("type")))
+        status = PaymentStatus(str(x.get("status")))
+    except ValueError:
+        raise RetryableError(f"dummypay: {PAYMENTS}: unknown type {x.get('type')!r} or status "
+                             f"{x.get('status')!r}") from None
+    created = _time(x.get("createdAt"), "createdAt", PAYMENTS)
+    updated = x.get("updatedAt")
+    return PSPPayment(
+        reference=_text(x, "reference", PAYMENTS), created_at=created,
+        updated_at=_time(updated, "updatedAt", PAYMENTS) if updated is not None else created,
+        type=kind, amount=_amount(x, PAYMENTS), asset=_text(x, "asset", PAYMENTS),
+        status=status, scheme=_optional(x, "scheme", PAYMENTS) or "OTHER",
+        source_account_reference=_optional(x, "sourceAccountReference", PAYMENTS),
+        destination_account_reference=_optional(x, "destinationAccountReference", PAYMENTS),
+        metadata=_metadata(x), raw=x)
+
+
+def _text(x: dict[str, Any], key: str, name: str) -> str:
+    value = x.get(key)
+    if not isinstance(value, str) or not value:
+        raise RetryableError(f"dummypay: {name}: {key} missing or not a string")
+    return value
+
+
+def _optional(x: dict[str, Any], key: str, name: str) -> str | None:
+    value = x.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RetryableError(f"dummypay: {name}: {key} must be a string")
+    return value
+
+
+def _amount(x: dict[str, Any], name: str) -> int:
+    value = x.get("amount")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = value if isinstance(value, str) else ""
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isdigit() or not digits.isascii():
+        raise RetryableError(f"dummypay: {name}: amount {value!r} is not an integer")
+    return int(text)
+
+
+def _time(value: Any, key: str, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise RetryableError(f"dummypay: {name}: {key} missing")
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise RetryableError(f"dummypay: {name}: {key} {value!r} is not a date-time") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _metadata(x: dict[str, Any]) -> dict[str, str]:
+    md = x.get("metadata")
+    return {str(k): str(v) for k, v in md.items()} if isinstance(md, dict) else {}

@@ -10,6 +10,8 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +149,72 @@ async def test_install_read_and_uninstall_with_the_sdk(
         after = await v3.list_payments_async(request={})
         assert after.v3_payments_cursor_response is not None
         assert after.v3_payments_cursor_response.cursor.data == []
+
+
+async def test_created_objects_and_bank_account_forward_with_the_sdk(
+        served: str, database: Database, database_url: str, temporal_env: Any,
+        temporal_address: str, modules: ModuleSettings, tmp_path: Path) -> None:
+    """Accounts and payments created by hand on a dummypay connector, a bank account created,
+    given metadata and forwarded to it (the task reports the external account), through
+    `sdk.payments.v3`: the SDK sends its own shapes and parses ours."""
+    stack = ModuleStack("payments", temporal_env, database, database_url, temporal_address,
+                        modules=modules)
+    v3 = SDK(server_url=served).payments.v3
+    async with stack.worker():
+        installed = await v3.install_connector_async(request={
+            "connector": "dummypay",
+            "v3_connector_config": {"provider": "Dummypay", "name": "sdk-files",
+                                    "directory": str(tmp_path), "pollingPeriod": "2s"}})
+        assert installed.v3_install_connector_response is not None
+        cid = installed.v3_install_connector_response.data
+        when = datetime(2025, 3, 1, tzinfo=UTC)
+
+        account = await v3.create_account_async(request={
+            "reference": "sdk-acc", "connector_id": cid, "created_at": when,
+            "account_name": "SDK account", "type": "INTERNAL", "default_asset": "EUR/2",
+            "metadata": {"via": "sdk"}})
+        assert account.status_code == 201 and account.v3_create_account_response is not None
+        assert account.v3_create_account_response.data.name == "SDK account"
+
+        payment = await v3.create_payment_async(request={
+            "reference": "sdk-pay", "connector_id": cid, "created_at": when, "type": "PAYOUT",
+            "initial_amount": 2500, "amount": 2500, "asset": "EUR/2", "scheme": "SEPA",
+            "source_account_id": account.v3_create_account_response.data.id,
+            "adjustments": [{"reference": "sdk-pay", "created_at": when,
+                             "status": "SUCCEEDED", "amount": 2500, "asset": "EUR/2"}]})
+        assert payment.status_code == 201 and payment.v3_create_payment_response is not None
+        created = payment.v3_create_payment_response.data
+        assert (created.amount, created.status) == (2500, "SUCCEEDED")
+
+        bank = await v3.create_bank_account_async(request={
+            "name": "SDK bank", "iban": "DE89370400440532013000", "country": "DE"})
+        assert bank.status_code == 201 and bank.v3_create_bank_account_response is not None
+        bank_id = bank.v3_create_bank_account_response.data
+        updated = await v3.update_bank_account_metadata_async(request={
+            "bank_account_id": bank_id,
+            "v3_update_bank_account_metadata_request": {"metadata": {"k": "v"}}})
+        assert updated.status_code == 204
+        forwarded = await v3.forward_bank_account_async(request={
+            "bank_account_id": bank_id,
+            "v3_forward_bank_account_request": {"connector_id": cid}})
+        assert forwarded.status_code == 202
+        assert forwarded.v3_forward_bank_account_response is not None
+        task_id = forwarded.v3_forward_bank_account_response.data.task_id
+        deadline = time.monotonic() + 60
+        while True:
+            task = await v3.get_task_async(request={"task_id": task_id})
+            assert task.v3_get_task_response is not None
+            if task.v3_get_task_response.data.status == "SUCCEEDED":
+                break
+            assert task.v3_get_task_response.data.status == "PROCESSING"
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.3)
+        got = await v3.get_bank_account_async(request={"bank_account_id": bank_id})
+        assert got.v3_get_bank_account_response is not None
+        data = got.v3_get_bank_account_response.data
+        assert data.metadata == {"k": "v"}
+        assert [r.account_id for r in data.related_accounts or []] == \
+            [task.v3_get_task_response.data.created_object_id]
+        listed = await v3.list_bank_accounts_async(request={})
+        assert listed.v3_bank_accounts_cursor_response is not None
+        assert [b.id for b in listed.v3_bank_accounts_cursor_response.cursor.data] == [bank_id]

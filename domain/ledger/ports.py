@@ -1,4 +1,6 @@
-"""What the ledger use-cases need from storage."""
+"""What the ledger use-cases need from storage: first what a write hands over (drafts of logs,
+events and transactions) and the unit of work it runs in (`LedgerWriter`), then `LedgerStore`,
+one protocol per seam of domain/ledger/service/ (ledgers, writes, reads, schemas, logs)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from domain.ledger.models import (
 from domain.ledger.postings import PostingsPlan
 from domain.ledger.query import ListQuery, Page
 from domain.ledger.schemas import LedgerSchema
+
+# --- what a write hands over, and its unit of work -----------------------------------------------
 
 
 @dataclass(slots=True)
@@ -166,7 +170,39 @@ class LedgerWriter(Protocol):
         ...
 
 
-class LedgerStore(Protocol):
+# --- the store, per seam -------------------------------------------------------------------------
+
+
+class LedgersStore(Protocol):
+    """Ledgers and buckets, and the v1 API's stored mapping of a ledger."""
+
+    async def ledger_exists(self, name: str) -> bool: ...
+
+    async def create_ledger(self, ledger: Ledger) -> None: ...
+
+    async def get_ledger(self, name: str) -> Ledger | None: ...
+
+    async def list_ledgers(self, query: ListQuery) -> Page[Ledger]: ...
+
+    async def update_ledger_metadata(self, name: str, metadata: Metadata) -> None: ...
+
+    async def delete_ledger_metadata(self, name: str, key: str) -> None: ...
+
+    async def stats(self, ledger: str) -> Stats: ...
+
+    async def set_bucket_deleted(self, bucket: str, deleted_at: datetime | None) -> int:
+        """Soft-deletes (or restores, with None) every ledger of the bucket; how many exist."""
+        ...
+
+    async def get_v1_mapping(self, ledger: str) -> dict[str, Any] | None: ...
+
+    async def save_v1_mapping(self, ledger: str, mapping: dict[str, Any]) -> None: ...
+
+
+class WritesStore(Protocol):
+    """The two write paths: the set-based one for new transactions that need no read, and a
+    unit of work (`LedgerWriter`) for everything else."""
+
     def write_stats(self) -> dict[str, dict[str, int]]:
         """Per ledger, how this process's write batches went (for the metrics endpoint)."""
         ...
@@ -184,19 +220,9 @@ class LedgerStore(Protocol):
         """A unit of work. `atomic` pins it to one database transaction from the start."""
         ...
 
-    async def ledger_exists(self, name: str) -> bool: ...
 
-    async def create_ledger(self, ledger: Ledger) -> None: ...
-
-    async def get_ledger(self, name: str) -> Ledger | None: ...
-
-    async def list_ledgers(self, query: ListQuery) -> Page[Ledger]: ...
-
-    async def update_ledger_metadata(self, name: str, metadata: Metadata) -> None: ...
-
-    async def delete_ledger_metadata(self, name: str, key: str) -> None: ...
-
-    async def stats(self, ledger: str) -> Stats: ...
+class ReadsStore(Protocol):
+    """Transactions, accounts, balances, volumes and logs, as keyset pages of a `ListQuery`."""
 
     async def get_transaction(self, ledger: str, transaction_id: int,
                               expand: tuple[str, ...] = (), pit: datetime | None = None
@@ -219,21 +245,9 @@ class LedgerStore(Protocol):
 
     async def list_logs(self, ledger: str, query: ListQuery) -> Page[Log]: ...
 
-    # --- issue 5: buckets, import/export, schemas, v1 mappings ---
 
-    async def set_bucket_deleted(self, bucket: str, deleted_at: datetime | None) -> int:
-        """Soft-deletes (or restores, with None) every ledger of the bucket; how many exist."""
-        ...
-
-    async def log_head(self, ledger: str) -> tuple[int, bytes | None]:
-        """The last log id and hash of the ledger (0, None when it has no log)."""
-        ...
-
-    async def read_logs(self, ledger: str, after_id: int, limit: int) -> list[Log]: ...
-
-    def importer(self, ledger: str) -> AbstractAsyncContextManager[LogImporter]:
-        """One database transaction for a whole import: nothing is half-imported."""
-        ...
+class SchemasStore(Protocol):
+    """Schema versions; inserting one appends its log to the hash chain."""
 
     async def has_schemas(self, ledger: str) -> bool: ...
 
@@ -246,9 +260,24 @@ class LedgerStore(Protocol):
         """Appends the INSERTED_SCHEMA log (hash chain) with the schema; the log id."""
         ...
 
-    async def get_v1_mapping(self, ledger: str) -> dict[str, Any] | None: ...
 
-    async def save_v1_mapping(self, ledger: str, mapping: dict[str, Any]) -> None: ...
+class LogsStore(Protocol):
+    """The log stream in id order, for export, and a whole import in one transaction."""
+
+    async def log_head(self, ledger: str) -> tuple[int, bytes | None]:
+        """The last log id and hash of the ledger (0, None when it has no log)."""
+        ...
+
+    async def read_logs(self, ledger: str, after_id: int, limit: int) -> list[Log]: ...
+
+    def importer(self, ledger: str) -> AbstractAsyncContextManager[LogImporter]:
+        """One database transaction for a whole import: nothing is half-imported."""
+        ...
+
+
+class LedgerStore(LedgersStore, WritesStore, ReadsStore, SchemasStore, LogsStore, Protocol):
+    """Everything the ledger use-cases (domain/ledger/service/) need from storage, one protocol
+    per seam."""
 
 
 class LogImporter(LedgerWriter, Protocol):

@@ -24,6 +24,7 @@ from domain.errors import ValidationError
 from domain.pagination import Page, decode_token, encode_token
 from domain.payments.errors import InvalidBodyError
 from domain.payments.models import TaskStatus
+from domain.payments.query import parse_filters
 from domain.payments.registry import PROVIDERS
 from domain.payments.service import PaymentsService
 from storage.payments.store import ACCOUNT_FILTERS, PAYMENT_FILTERS, PgPaymentsStore
@@ -268,10 +269,18 @@ async def create_pool(request: Request, payments: Payments) -> JSONResponse:
     body = await _json_body(request, required=True)
     if not isinstance(body, dict):
         raise InvalidBodyError("the body must be a JSON object")
-    if body.get("query") is not None:
-        raise ValidationError("dynamic (query) pools are not supported yet; give accountIDs")
-    pool = await payments.create_pool(body.get("name"), body.get("accountIDs"))
+    pool = await payments.create_pool(body.get("name"), body.get("accountIDs"),
+                                      body.get("query"))
     return JSONResponse({"data": pool.id}, status_code=201)
+
+
+@router.patch("/pools/{poolID}/query", operation_id="v3UpdatePoolQuery", status_code=204)
+async def update_pool_query(request: Request, poolID: str, payments: Payments) -> Response:
+    body = await _json_body(request, required=True)
+    if not isinstance(body, dict) or not isinstance(body.get("query"), dict):
+        raise InvalidBodyError("the body must be a JSON object with a query object")
+    await payments.update_pool_query(poolID, body["query"])
+    return Response(status_code=204)
 
 
 @router.get("/pools", operation_id="v3ListPools")
@@ -364,29 +373,7 @@ async def _listing(request: Request, page_size: int | None, cursor: str | None,
             raise ValidationError("invalid cursor")
         return offset, size, filters
     query = await _json_body(request, required=False) if body else None
-    return 0, page_size or DEFAULT_PAGE_SIZE, _filters(query, keys)
-
-
-def _filters(query: Any, keys: dict[str, Any]) -> dict[str, str]:
-    """`{}`, `{"$match": {key: value}}` or `{"$and": [matches...]}`, on the object's keys."""
-    if query is None or query == {}:
-        return {}
-    if not isinstance(query, dict) or len(query) != 1:
-        raise ValidationError("the query must be one operator: $match or $and")
-    (operator, operand), = query.items()
-    if operator == "$and" and isinstance(operand, list):
-        out: dict[str, str] = {}
-        for clause in operand:
-            out.update(_filters(clause, keys))
-        return out
-    if operator != "$match" or not isinstance(operand, dict) or len(operand) != 1:
-        raise ValidationError(f"unsupported query operator {operator!r}: use $match or $and")
-    (key, value), = operand.items()
-    if key not in keys:
-        raise ValidationError(f"unknown filter key {key!r}; known: {', '.join(sorted(keys))}")
-    if not isinstance(value, str):
-        raise ValidationError(f"the value of {key!r} must be a string")
-    return {key: value}
+    return 0, page_size or DEFAULT_PAGE_SIZE, parse_filters(query, keys)
 
 
 def _cursor(page: Page[Any], render: Any, offset: int, size: int,

@@ -56,8 +56,11 @@ def task_payload(t: Task) -> dict[str, Any]:
 
 
 def pool_payload(p: Pool) -> dict[str, Any]:
-    return {"id": p.id, "name": p.name, "createdAt": iso(p.created_at),
-            "accountIDs": list(p.account_ids)}
+    out: dict[str, Any] = {"id": p.id, "name": p.name, "createdAt": iso(p.created_at),
+                           "type": p.type.value, "accountIDs": list(p.account_ids)}
+    if p.query is not None:
+        out["query"] = p.query
+    return out
 
 
 def bank_account_payload(b: BankAccount) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from domain.payments.models import (
 )
 from domain.payments.plugin import PSPAccount, PSPBalance, PSPPayment
 from domain.payments.ports import PaymentsStore
+from domain.payments.query import POOL_QUERY_KEYS, parse_filters
 from domain.payments.registry import provider
 
 
@@ -241,9 +242,18 @@ class PaymentsService:
 
     # --- pools -----------------------------------------------------------------------------
 
-    async def create_pool(self, name: Any, account_ids: Any) -> Pool:
+    async def create_pool(self, name: Any, account_ids: Any, query: Any = None) -> Pool:
+        """A STATIC pool of the given accounts, or a DYNAMIC one whose accounts are those its
+        query matches whenever it is read (accounts ingested later join it)."""
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("a pool needs a name")
+        if query is not None:
+            if account_ids:
+                raise ValidationError("a pool takes accountIDs or a query, not both")
+            pool = Pool(id=str(uuid.uuid4()), name=name, created_at=datetime.now(UTC),
+                        type=PoolType.DYNAMIC, query=_pool_query(query))
+            await self.store.create_pool(pool)
+            return await self.pool(pool.id)
         if account_ids is None:
             account_ids = []
         if not isinstance(account_ids, list) or not all(isinstance(a, str) for a in account_ids):
@@ -260,6 +270,13 @@ class PaymentsService:
         await self.store.create_pool(pool)
         return pool
 
+    async def update_pool_query(self, pool_id: str, query: Any) -> None:
+        pool = await self.pool(pool_id)
+        if pool.type is not PoolType.DYNAMIC:
+            raise ValidationError(f"pool {pool_id!r} is static: its accounts are added and "
+                                  "removed one by one, it has no query")
+        await self.store.update_pool_query(pool.id, _pool_query(query))
+
     async def pool(self, pool_id: str) -> Pool:
         pool = await self.store.get_pool(_pool_id(pool_id))
         if pool is None:
@@ -274,20 +291,34 @@ class PaymentsService:
             raise PoolNotFoundError(pool_id)
 
     async def add_pool_account(self, pool_id: str, account_id: str) -> None:
-        await self.pool(pool_id)
+        _static(await self.pool(pool_id))
         ids.connector_of("account", account_id)
         if not await self.store.existing_accounts([account_id]):
             raise UnknownAccountsError([account_id])
         await self.store.add_pool_account(pool_id, account_id)
 
     async def remove_pool_account(self, pool_id: str, account_id: str) -> None:
-        await self.pool(pool_id)
+        _static(await self.pool(pool_id))
         ids.connector_of("account", account_id)
         await self.store.remove_pool_account(pool_id, account_id)
 
     async def pool_balances(self, pool_id: str, at: datetime | None) -> list[PoolBalance]:
         await self.pool(pool_id)
         return await self.store.pool_balances(pool_id, at)
+
+
+def _pool_query(query: Any) -> dict[str, Any]:
+    """The query as given, once it parses on the account keys a pool may use."""
+    if not isinstance(query, dict):
+        raise ValidationError("query must be a query-builder object")
+    parse_filters(query, POOL_QUERY_KEYS)
+    return query
+
+
+def _static(pool: Pool) -> None:
+    if pool.type is not PoolType.STATIC:
+        raise ValidationError(f"pool {pool.id!r} is dynamic: its accounts are those its query "
+                              "matches; change the query instead")
 
 
 def _pool_id(value: str) -> str:

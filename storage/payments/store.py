@@ -5,6 +5,7 @@ changed: a poll that finds nothing new writes nothing but its fetch state."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -14,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from domain.pagination import Page, offset_page
 from domain.payments import events as ev
@@ -38,6 +39,7 @@ from domain.payments.models import (
     Task,
     TaskStatus,
 )
+from domain.payments.query import POOL_QUERY_KEYS, parse_filters
 from storage.database import Database
 from storage.outbox import event_envelope, events_outbox
 from storage.payments.tables import (
@@ -139,7 +141,7 @@ class PgPaymentsStore:
                                       .where(payments_pools.c.id == pool_id))).first()
             if row is None:
                 return None
-            members = await _members(conn, [pool_id])
+            members = await _members(conn, [row])
         return _pool(row, members.get(pool_id, ()))
 
     async def list_pools(self, offset: int, size: int) -> Page[Pool]:
@@ -148,9 +150,20 @@ class PgPaymentsStore:
                  .offset(offset).limit(size + 1))
         async with self.database.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-            members = await _members(conn, [r.id for r in rows])
+            members = await _members(conn, rows[:size])
         return offset_page([_pool(r, members.get(r.id, ())) for r in rows],
                            offset=offset, size=size)
+
+    async def update_pool_query(self, pool_id: str, query: dict[str, Any]) -> None:
+        async with self.database.transaction() as conn:
+            row = (await conn.execute(update(payments_pools)
+                                      .where(payments_pools.c.id == pool_id)
+                                      .values(query=query)
+                                      .returning(*payments_pools.c))).first()
+            if row is not None:
+                members = await _members(conn, [row])
+                await _events(conn, ev.EventType.SAVED_POOL,
+                              [ev.pool_payload(_pool(row, members.get(pool_id, ())))])
 
     async def delete_pool(self, pool_id: str) -> bool:
         async with self.database.transaction() as conn:
@@ -180,7 +193,7 @@ class PgPaymentsStore:
             if changed:
                 row = (await conn.execute(select(payments_pools)
                                           .where(payments_pools.c.id == pool_id))).one()
-                members = await _members(conn, [pool_id])
+                members = await _members(conn, [row])
                 await _events(conn, ev.EventType.SAVED_POOL,
                               [ev.pool_payload(_pool(row, members.get(pool_id, ())))])
             return changed
@@ -189,17 +202,19 @@ class PgPaymentsStore:
         """Per asset, the sum of each member account's balance at `at` (its last balance row
         created at or before it), or its latest when `at` is None."""
         b = payments_balances
-        latest = (select(b.c.account_id, b.c.asset, b.c.balance)
-                  .ext(distinct_on(b.c.account_id, b.c.asset))
-                  .join(payments_pool_accounts,
-                        payments_pool_accounts.c.account_id == b.c.account_id)
-                  .where(payments_pool_accounts.c.pool_id == pool_id,
-                         *([b.c.created_at <= at] if at is not None else []))
-                  .order_by(b.c.account_id, b.c.asset, b.c.created_at.desc())).subquery()
-        query = (select(latest.c.asset, func.sum(latest.c.balance),
-                        func.array_agg(latest.c.account_id))
-                 .group_by(latest.c.asset).order_by(latest.c.asset))
         async with self.database.engine.connect() as conn:
+            pool = (await conn.execute(select(payments_pools)
+                                       .where(payments_pools.c.id == pool_id))).first()
+            if pool is None:
+                return []
+            latest = (select(b.c.account_id, b.c.asset, b.c.balance)
+                      .ext(distinct_on(b.c.account_id, b.c.asset))
+                      .where(b.c.account_id.in_(_member_ids(pool)),
+                             *([b.c.created_at <= at] if at is not None else []))
+                      .order_by(b.c.account_id, b.c.asset, b.c.created_at.desc())).subquery()
+            query = (select(latest.c.asset, func.sum(latest.c.balance),
+                            func.array_agg(latest.c.account_id))
+                     .group_by(latest.c.asset).order_by(latest.c.asset))
             rows = (await conn.execute(query)).all()
         return [PoolBalance(asset=r[0], amount=_int(r[1]), related_accounts=tuple(sorted(r[2])))
                 for r in rows]
@@ -804,17 +819,33 @@ def _connector(r: Row[Any]) -> Connector:
                      scheduled_for_deletion=r.scheduled_for_deletion, updated_at=r.updated_at)
 
 
-async def _members(conn: AsyncConnection, pool_ids: list[str]) -> dict[str, tuple[str, ...]]:
-    if not pool_ids:
-        return {}
-    rows = (await conn.execute(
-        select(payments_pool_accounts).where(payments_pool_accounts.c.pool_id.in_(pool_ids))
-        .order_by(payments_pool_accounts.c.pool_id, payments_pool_accounts.c.account_id)
-    )).all()
-    out: dict[str, list[str]] = {}
-    for r in rows:
-        out.setdefault(r.pool_id, []).append(r.account_id)
-    return {k: tuple(v) for k, v in out.items()}
+def _member_ids(pool: Row[Any]) -> Select[Any]:
+    """The ids of a pool's accounts: its rows if static, else those its query matches now."""
+    if pool.type == PoolType.DYNAMIC.value:
+        filters = parse_filters(pool.query, POOL_QUERY_KEYS)
+        return select(payments_accounts.c.id).where(*_where(ACCOUNT_FILTERS, filters))
+    return select(payments_pool_accounts.c.account_id).where(
+        payments_pool_accounts.c.pool_id == pool.id)
+
+
+async def _members(conn: AsyncConnection, pools: Sequence[Row[Any]]
+                   ) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    static = [p.id for p in pools if p.type != PoolType.DYNAMIC.value]
+    if static:
+        rows = (await conn.execute(
+            select(payments_pool_accounts).where(payments_pool_accounts.c.pool_id.in_(static))
+            .order_by(payments_pool_accounts.c.pool_id, payments_pool_accounts.c.account_id)
+        )).all()
+        grouped: dict[str, list[str]] = {}
+        for r in rows:
+            grouped.setdefault(r.pool_id, []).append(r.account_id)
+        out.update({k: tuple(v) for k, v in grouped.items()})
+    for pool in pools:
+        if pool.type == PoolType.DYNAMIC.value:
+            ids_ = _member_ids(pool).order_by(payments_accounts.c.id)
+            out[pool.id] = tuple(str(i) for i in (await conn.execute(ids_)).scalars())
+    return out
 
 
 def _pool(r: Row[Any], members: tuple[str, ...]) -> Pool:

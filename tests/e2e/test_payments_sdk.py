@@ -154,9 +154,10 @@ async def test_install_read_and_uninstall_with_the_sdk(
 async def test_created_objects_and_bank_account_forward_with_the_sdk(
         served: str, database: Database, database_url: str, temporal_env: Any,
         temporal_address: str, modules: ModuleSettings, tmp_path: Path) -> None:
-    """Accounts and payments created by hand on a dummypay connector, a bank account created,
-    given metadata and forwarded to it (the task reports the external account), through
-    `sdk.payments.v3`: the SDK sends its own shapes and parses ours."""
+    """Accounts and payments created by hand on a dummypay connector, a dynamic pool of its
+    accounts, a bank account created, given metadata and forwarded to it (the task reports the
+    external account), through `sdk.payments.v3`: the SDK sends its own shapes and parses
+    ours."""
     stack = ModuleStack("payments", temporal_env, database, database_url, temporal_address,
                         modules=modules)
     v3 = SDK(server_url=served).payments.v3
@@ -185,6 +186,21 @@ async def test_created_objects_and_bank_account_forward_with_the_sdk(
         assert payment.status_code == 201 and payment.v3_create_payment_response is not None
         created = payment.v3_create_payment_response.data
         assert (created.amount, created.status) == (2500, "SUCCEEDED")
+
+        # A dynamic pool: the connector's accounts, whatever they are when it is read.
+        pool = await v3.create_pool_async(request={
+            "name": "sdk-dynamic", "query": {"$match": {"reference": "nothing-yet"}}})
+        assert pool.v3_create_pool_response is not None
+        pool_id = pool.v3_create_pool_response.data
+        requeried = await v3.update_pool_query_async(request={
+            "pool_id": pool_id,
+            "v3_update_pool_query_request": {"query": {"$match": {"connector_id": cid}}}})
+        assert requeried.status_code == 204
+        got_pool = await v3.get_pool_async(request={"pool_id": pool_id})
+        assert got_pool.v3_get_pool_response is not None
+        assert got_pool.v3_get_pool_response.data.type == "DYNAMIC"
+        assert got_pool.v3_get_pool_response.data.pool_accounts == \
+            [account.v3_create_account_response.data.id]
 
         bank = await v3.create_bank_account_async(request={
             "name": "SDK bank", "iban": "DE89370400440532013000", "country": "DE"})

@@ -119,3 +119,68 @@ async def test_pools_refuse_bad_input(client: httpx.AsyncClient, database: Datab
     for at in ("yesterday", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
         r = await client.get(f"{P}/pools/{pool}/balances", params={"at": at})
         assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION", at
+
+
+async def test_dynamic_pools_follow_their_query(client: httpx.AsyncClient,
+                                                database: Database) -> None:
+    acc = await _seed(database)
+    cid = ids.ConnectorID("generic", "11111111-1111-1111-1111-111111111111")
+    query = {"$match": {"reference": "a"}}
+    r = await client.post(f"{P}/pools", json={"name": "by-query", "query": query})
+    assert r.status_code == 201, r.text
+    pool = r.json()["data"]
+    got = (await client.get(f"{P}/pools/{pool}")).json()["data"]
+    assert (got["type"], got["query"], got["poolAccounts"]) == ("DYNAMIC", query, [acc["a"]])
+    assert _sums(await client.get(f"{P}/pools/{pool}/balances/latest")) == {"USD/2": 150}
+
+    # A new query: every account of the connector, those ingested later included.
+    saved = await _events(database, "SAVED_POOL")
+    every = {"$and": [{"$match": {"connector_id": str(cid)}}, {"$match": {"type": "INTERNAL"}}]}
+    r = await client.patch(f"{P}/pools/{pool}/query", json={"query": every})
+    assert r.status_code == 204, r.text
+    assert await _events(database, "SAVED_POOL") == saved + 1
+    later = to_account(cid, PSPAccount(reference="d", created_at=T0), AccountType.INTERNAL)
+    await PgPaymentsStore(database).save_page(str(cid), "FETCH_ACCOUNTS", {}, [later], [], [])
+    got = (await client.get(f"{P}/pools/{pool}")).json()["data"]
+    assert sorted(got["poolAccounts"]) == sorted([*acc.values(), later.id])
+    assert _sums(await client.get(f"{P}/pools/{pool}/balances/latest")) == \
+        {"USD/2": 1200, "EUR/2": 7}
+    assert _sums(await client.get(f"{P}/pools/{pool}/balances",
+                                  params={"at": _at(2).isoformat()})) == \
+        {"USD/2": 1150, "EUR/2": 7}
+    listed = (await client.get(f"{P}/pools")).json()["cursor"]["data"]
+    assert [p["type"] for p in listed if p["id"] == pool] == ["DYNAMIC"]
+
+    # Its accounts are its query's: none is added or removed by hand.
+    for method in ("POST", "DELETE"):
+        r = await client.request(method, f"{P}/pools/{pool}/accounts/{acc['a']}")
+        assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION", method
+
+
+async def test_dynamic_pools_refuse_bad_input(client: httpx.AsyncClient,
+                                              database: Database) -> None:
+    acc = await _seed(database)
+    for body in ({"name": "p", "query": {"$match": {"psu_id": "x"}}},
+                 {"name": "p", "query": {"$or": []}},
+                 {"name": "p", "query": {"$match": {"reference": 1}}},
+                 {"name": "p", "query": "reference=a"},
+                 {"name": "p", "query": {"$match": {"reference": "a"}},
+                  "accountIDs": [acc["a"]]}):
+        r = await client.post(f"{P}/pools", json=body)
+        assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION", body
+    static = (await client.post(f"{P}/pools", json={"name": "s", "accountIDs": [acc["a"]]})
+              ).json()["data"]
+    r = await client.patch(f"{P}/pools/{static}/query",
+                           json={"query": {"$match": {"reference": "a"}}})
+    assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION"
+    dynamic = (await client.post(f"{P}/pools", json={"name": "d", "query": {}})).json()["data"]
+    for body in ({}, {"query": None}, {"query": []}, [1]):
+        r = await client.patch(f"{P}/pools/{dynamic}/query", json=body)
+        assert r.status_code == 400 and r.json()["errorCode"] == "MISSING_OR_INVALID_BODY", body
+    r = await client.patch(f"{P}/pools/{dynamic}/query", json={"query": {"$match": {"x": "y"}}})
+    assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION"
+    r = await client.patch(f"{P}/pools/nope/query", json={"query": {}})
+    assert r.status_code == 400 and r.json()["errorCode"] == "INVALID_ID"
+    r = await client.patch(f"{P}/pools/00000000-0000-0000-0000-000000000000/query",
+                           json={"query": {}})
+    assert r.status_code == 404 and r.json()["errorCode"] == "NOT_FOUND"

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.availability import ServiceUnavailableError
-from domain.errors import ConflictError, DomainError, NotFoundError
+from domain.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from domain.ledger.errors import ErrorCode
 from storage.failures import UNAVAILABLE_LOG, describe, unavailable
 
@@ -70,26 +70,25 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(400, "VALIDATION", _describe_validation(exc))
+    return error_response(400, ValidationError.code, _describe_validation(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         message = exc.detail if exc.detail != "Not Found" else f"no route for {request.url.path}"
-        return error_response(404, "NOT_FOUND", str(message))
+        return error_response(404, NotFoundError.code, str(message))
     if exc.status_code == 405:
-        return error_response(
-            405, "VALIDATION", f"method {request.method} is not allowed on {request.url.path}"
-        )
-    code = {401: "UNAUTHORIZED", 403: "FORBIDDEN"}.get(exc.status_code, "VALIDATION")
+        return error_response(405, ValidationError.code,
+                              f"method {request.method} is not allowed on {request.url.path}")
+    code = {401: "UNAUTHORIZED", 403: "FORBIDDEN"}.get(exc.status_code, ValidationError.code)
     if exc.status_code >= 500:
-        code = "INTERNAL"
+        code = DomainError.code
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
 async def _json_error(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(400, "VALIDATION", f"malformed JSON body: {exc}")
+    return error_response(400, ValidationError.code, f"malformed JSON body: {exc}")
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -97,7 +96,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if down is not None:
         return await _unavailable(request, down)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "INTERNAL", "internal error")
+    return error_response(500, DomainError.code, "internal error")
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:

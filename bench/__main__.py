@@ -148,6 +148,31 @@ def temporal_benchmarks(args: argparse.Namespace, stamp: str) -> None:
         print(f"written: {out.relative_to(ROOT)}")
 
 
+def payments_ingestion(args: argparse.Namespace, stamp: str) -> None:
+    """Issue 16: payments from the fake PSP ingested end to end, then list latency on them."""
+    from bench.payments_ingestion import run_payments
+
+    stack = TemporalBenchStack(ROOT / ".data" / "bench-payments")
+    stack.start()
+    try:
+        load = _load()
+        report = asyncio.run(run_payments(stack, payments=args.payments,
+                                          page_size=args.payments_page_size))
+        report["load_before"], report["load_after"] = load, _load()
+    finally:
+        stack.stop()
+    ingestion = report["ingestion"]
+    print(f"\nPayments ingestion end to end: the generic connector polling the fake PSP "
+          f"(load {report['load_before']} -> {report['load_after']})")
+    print(_table([ingestion], list(ingestion)))
+    print(f"\nPayments API reads on the {ingestion['payments']:,} ingested payments "
+          "(one connection)")
+    print(_table(report["reads"], ["when", "read", "requests", "p50_ms", "p99_ms", "mean_ms"]))
+    out = RESULTS / f"payments-ingestion-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written: {out.relative_to(ROOT)}")
+
+
 def ledger_reads(args: argparse.Namespace) -> list[dict[str, object]]:
     stack = BenchStack(ROOT / ".data" / "bench-reads", api_workers=args.api_workers,
                        pool_size=args.pool_size)
@@ -175,7 +200,7 @@ def main() -> int:
     parser.add_argument("--pool-size", type=int, default=40)
     parser.add_argument("--no-pgbench", action="store_true")
     parser.add_argument("--only", choices=["ledger", "hashing", "reads", "numscript", "webhooks",
-                                           "temporal", "big-bodies"], default=None)
+                                           "temporal", "big-bodies", "payments"], default=None)
     parser.add_argument("--reads-transactions", type=int, default=1_000_000,
                         help="size of the ledger the read benchmark queries")
     parser.add_argument("--webhook-configs", type=int, default=5,
@@ -184,6 +209,10 @@ def main() -> int:
                         help="events per webhook phase")
     parser.add_argument("--temporal-duration", type=float, default=12.0,
                         help="seconds per holds concurrency level")
+    parser.add_argument("--payments", type=int, default=100_000,
+                        help="payments the fake PSP serves to the ingestion benchmark")
+    parser.add_argument("--payments-page-size", type=int, default=1000,
+                        help="the generic connector's pageSize in the ingestion benchmark")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -230,6 +259,8 @@ def main() -> int:
         print(f"written: {out.relative_to(ROOT)}")
     if args.only in (None, "webhooks", "temporal"):
         temporal_benchmarks(args, stamp)
+    if args.only in (None, "payments"):
+        payments_ingestion(args, stamp)
     return 0
 
 

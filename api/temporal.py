@@ -9,7 +9,7 @@ Temporal's errors into Formance errors here, once:
 - a workflow (or an update) refused with a typed ApplicationError: that code and message
   (WorkflowRefusedError), as the module's activities and workflows raised it;
 - the workflow is gone (finished, unknown) where the caller gave a `gone` error: that error;
-- anything else from the server, or no server: 503 SERVICE_UNAVAILABLE."""
+- anything else from the server, or no server: 503 (TemporalUnavailableError)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.availability import ServiceUnavailableError
 from domain.errors import DomainError
 from workflows.client import connect
 from workflows.start import StartSpec, start_options
@@ -49,8 +50,11 @@ _GONE = (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION,
          RPCStatusCode.ALREADY_EXISTS)
 
 
-class TemporalUnavailableError(DomainError):
-    code = "SERVICE_UNAVAILABLE"
+class TemporalUnavailableError(ServiceUnavailableError):
+    """Temporal did not answer: a 503 that says retry, with the code and the one log line of
+    every other unavailable dependency (api/errors.py), never a business refusal."""
+
+    default_message = "temporal unavailable, retry"
 
 
 class WorkflowRefusedError(DomainError):

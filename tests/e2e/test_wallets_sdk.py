@@ -13,15 +13,12 @@ from typing import Any
 import pytest
 import uvicorn
 from formance_sdk_python import SDK
-from temporalio.worker import Worker
 
 from api.app import create_app
 from config.settings import Settings
 from storage.database import Database
 from tests.conftest import free_port
-from tests.temporal_stack import unique_modules
-from workers.registry import MODULES
-from workers.worker import sandbox_runner
+from tests.temporal_stack import ModuleStack, unique_modules
 
 
 @pytest.fixture
@@ -48,12 +45,15 @@ def served(database_url: str, temporal_address: str) -> Iterator[tuple[str, str]
 
 
 async def test_wallet_credit_debit_and_hold_with_the_sdk(
-        served: tuple[str, str], database: Database, temporal_env: Any) -> None:
+        served: tuple[str, str], database: Database, database_url: str, temporal_address: str,
+        temporal_env: Any) -> None:
     url, queue = served
     sdk = SDK(server_url=url)
-    reg = MODULES["wallets"](database, unique_modules(wallets={"task_queue": queue}))
-    async with Worker(temporal_env.client, task_queue=queue, workflows=reg.workflows,
-                      activities=reg.activities, workflow_runner=sandbox_runner()):
+    # The served app owns its pool on uvicorn's loop; the worker is the module's own, as in
+    # every other Temporal test, on the served app's task queue.
+    stack = ModuleStack("wallets", temporal_env, database, database_url, temporal_address,
+                        modules=unique_modules(wallets={"task_queue": queue}))
+    async with stack.worker():
         w = sdk.wallets.v1
         info = await w.get_server_info_wallets_async()
         assert info.status_code == 200

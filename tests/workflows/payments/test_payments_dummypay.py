@@ -4,7 +4,8 @@ balances and payments of its directory's files (an edited file is picked up by t
 a bank account forwarded to it becomes an external account (task SUCCEEDED, the bank account
 lists it, SAVED_BANK_ACCOUNT), forwarded again answers the same task; a connector that cannot
 create bank accounts is refused with a 400. Records the forward's history for replay
-(LEDGERFLOW_RECORD_HISTORIES=1)."""
+(LEDGERFLOW_RECORD_HISTORIES=1). The forward alone, its activities faked, fails its task when
+the provider refuses."""
 
 from __future__ import annotations
 
@@ -17,11 +18,18 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from temporalio import activity
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
+from activities.payments import contracts as c
 from storage.database import Database
 from tests.temporal_stack import ModuleStack, unique_modules
 from tests.workflows.payments.test_payments_connectors import eventually
-from workflows.payments.inputs import forward_bank_account_workflow_id
+from workers.worker import sandbox_runner
+from workflows.payments.forward_bank_account import ForwardBankAccountWorkflow
+from workflows.payments.inputs import ForwardBankAccountInput, forward_bank_account_workflow_id
 
 HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories" / "payments"
 P = "/api/payments/v3"
@@ -147,3 +155,29 @@ async def test_dummypay_ingests_its_files_and_creates_forwarded_bank_accounts(
     await eventually(uninstalled, "the uninstall")
     bank = (await http.get(f"{P}/bank-accounts/{bank_id}")).json()["data"]
     assert bank["relatedAccounts"] == []
+
+
+async def test_a_provider_refusal_fails_the_forward_task(temporal_env: Any) -> None:
+    """The forward workflow alone, its activities faked: a provider that refuses (a
+    non-retryable failure) fails the task with the provider's message, and the workflow."""
+    finished: list[c.FinishTaskInput] = []
+
+    @activity.defn(name=c.CREATE_BANK_ACCOUNT)
+    async def refuse(data: c.ForwardBankAccountInput) -> c.CreatedObject:
+        raise ApplicationError("provider: IBAN refused", type="VALIDATION", non_retryable=True)
+
+    @activity.defn(name=c.FINISH_TASK)
+    async def finish(data: c.FinishTaskInput) -> None:
+        finished.append(data)
+
+    queue = f"forward-refused-{os.getpid()}-{id(finished)}"
+    client = temporal_env.client
+    async with Worker(client, task_queue=queue, workflows=[ForwardBankAccountWorkflow],
+                      activities=[refuse, finish], workflow_runner=sandbox_runner()):
+        with pytest.raises(WorkflowFailureError):
+            await client.execute_workflow(
+                ForwardBankAccountWorkflow.run,
+                ForwardBankAccountInput(bank_account_id="b", connector_id="c", task_id="t"),
+                id=queue, task_queue=queue)
+    [task] = finished
+    assert task.status == "FAILED" and "IBAN refused" in (task.error or "")

@@ -6,6 +6,7 @@ failure, at most a few per second, instead of a traceback each."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from types import TracebackType
 
@@ -18,6 +19,14 @@ from domain.availability import DatabaseUnavailableError
 # 08 connection exception, 57P01-03 admin/crash shutdown and "cannot connect now" (starting up
 # or recovering), 53300 too many connections.
 _UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+# asyncpg's words for a connection that is gone. When the socket of a pooled connection is lost
+# while it is checked out, asyncpg cleans the connection up at once and hands its holder back
+# to the pool, detaching the proxy its user still holds (Connection._cleanup ->
+# PoolConnectionHolder._release_on_close): the user's next call on that proxy says "released
+# back to the pool", not "closed", although nobody released it. (The write path never uses a
+# connection after releasing it itself: a group-commit leader waits for every turn first.)
+_CLOSED = re.compile(r"closed|released back to the pool")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -54,7 +63,7 @@ def is_connection_failure(exc: BaseException) -> bool:
             if str(getattr(e, "sqlstate", "") or "").startswith(_UNAVAILABLE_STATES):
                 return True
             continue
-        if isinstance(e, asyncpg.InterfaceError) and "closed" in str(e):
+        if isinstance(e, asyncpg.InterfaceError) and _CLOSED.search(str(e)):
             return True
         if isinstance(e, sa_exc.TimeoutError):  # no pooled connection came free in time
             return True

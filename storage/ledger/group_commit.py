@@ -268,9 +268,13 @@ class GroupCommitter:
         """Runs the batch's turns and COMMIT. Returns what to read back when the connection
         failed around the COMMIT; every other outcome is told to the waiters here."""
         pid = pid_of(conn)
-        tx = conn.transaction()
+        tx: asyncpg.transaction.Transaction | None = None
         succeeded: list[Turn] = []
         try:
+            # Inside the try: a connection lost since it was acquired is already detached
+            # from its pool proxy (storage/failures.py), and even this call fails; nothing is
+            # written, so its writes run again, as when the BEGIN itself fails.
+            tx = conn.transaction()
             await tx.start()
             await conn.execute(LOCK_LEDGER_SQL, self.batches.ledger)  # the lock order's first
             for ticket in batch:
@@ -281,8 +285,12 @@ class GroupCommitter:
                 turn = Turn(conn, in_batch=True)
                 ok = await self._give_turn(ticket, turn)
                 if ok:
-                    await savepoint.commit()
+                    # Counted before its RELEASE SAVEPOINT: its holder already waits for the
+                    # COMMIT, so if the connection fails right here it must be told too
+                    # (else it would wait COMMIT_TIMEOUT_S and answer "outcome unknown" for
+                    # a write known not committed).
                     succeeded.append(turn)
+                    await savepoint.commit()
                 else:
                     await savepoint.rollback()
         except BaseException as exc:
@@ -291,7 +299,8 @@ class GroupCommitter:
             error = TransientWriteError(f"write batch rolled back: {exc}")
             _tell(succeeded, error)
             _fail_tickets(batch, error)
-            await _quietly(tx.rollback())
+            if tx is not None:
+                await _quietly(tx.rollback())
             if not isinstance(exc, Exception):
                 raise
             return None

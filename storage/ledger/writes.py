@@ -386,8 +386,10 @@ class PgLedgerWriter:
 
     async def begin(self) -> None:
         if self._tx is None:
-            self._tx = self.conn.transaction()
             try:
+                # Inside the try: on a connection lost since it was handed out, even making
+                # the transaction object fails (storage/failures.py, "released back").
+                self._tx = self.conn.transaction()
                 await self._tx.start()
                 await self.conn.execute(LOCK_LEDGER_SQL, self.ledger)
             except Exception as exc:

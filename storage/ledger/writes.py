@@ -26,6 +26,7 @@ import asyncpg
 from domain.availability import DatabaseUnavailableError
 from domain.errors import ConflictError
 from domain.ledger.errors import (
+    ErrorCode,
     InsufficientFundError,
     LedgerNotFoundError,
     ReferenceConflictError,
@@ -67,7 +68,7 @@ def funds_guard(address: str, asset: str, balance: str, required: str) -> str:
     branch that aborts the statement, naming what `_business_error` turns into the one
     message. Both write statements (this module's and storage/ledger/batch_write.py's) use it.
     A NULL `required` (no check) never fails."""
-    return (f"WHEN {balance} < {required} THEN ledgerflow_fail('INSUFFICIENT_FUND', "
+    return (f"WHEN {balance} < {required} THEN ledgerflow_fail('{ErrorCode.INSUFFICIENT_FUND}', "
             f"concat_ws(' ', {address}, {asset}, {balance}, {required}))")
 
 
@@ -154,7 +155,8 @@ ev AS (
     SELECT 'ledger', $31, jsonb_set($32::jsonb, $33::text[], to_jsonb(l.tx_id))
     FROM l
 )
-SELECT coalesce(l.tx_id, ledgerflow_fail('LEDGER_NOT_FOUND', $1)::int) AS tx_id, l.log_id,
+SELECT coalesce(l.tx_id, ledgerflow_fail('{ErrorCode.LEDGER_NOT_FOUND}', $1)::int) AS tx_id,
+       l.log_id,
        l.hash, vol.address, vol.asset, vol.input, vol.output, vol.last_effective_date
 FROM vol LEFT JOIN l ON true
 """
@@ -323,13 +325,13 @@ def _business_error(exc: asyncpg.PostgresError, ledger: str) -> Exception:
     if getattr(exc, "sqlstate", None) == "LF001":
         code = str(getattr(exc, "message", ""))
         detail = str(getattr(exc, "detail", "") or "")
-        if code == "INSUFFICIENT_FUND":
+        if code == ErrorCode.INSUFFICIENT_FUND:
             address, asset, balance, required = detail.split(" ")
             error = InsufficientFundError.check(address, asset, int(Decimal(balance)),
                                                 int(Decimal(required)))
             if error is not None:
                 return error
-        if code == "LEDGER_NOT_FOUND":
+        if code == ErrorCode.LEDGER_NOT_FOUND:
             return LedgerNotFoundError(ledger)
     if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
         constraint = getattr(exc, "constraint_name", "") or ""

@@ -303,7 +303,12 @@ class PaymentsActivities:
 
     @activity_defn(PURGE_CONNECTOR)
     async def purge_connector(self, data: ConnectorRef) -> None:
-        await self.store.purge_connector(data.connector_id)
+        # The uninstall's (or reset's) own task stays PROCESSING for its workflow to finish;
+        # every other unfinished task of the connector ends FAILED (its workflow was
+        # terminated by terminate_workflows).
+        cid = ids.ConnectorID.parse(data.connector_id)
+        await self.store.purge_connector(data.connector_id, keep_tasks=[
+            ids.operation_task_id(cid, op) for op in ids.CONNECTOR_OPERATIONS])
 
     @activity_defn(COPY_CONNECTOR)
     async def copy_connector(self, data: CopyConnectorInput) -> CopiedConnector:

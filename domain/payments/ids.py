@@ -73,6 +73,14 @@ def task_id(connector: ConnectorID, reference: str) -> str:
     return _encode({"ConnectorID": connector.key(), "Reference": reference})
 
 
+CONNECTOR_OPERATIONS = ("uninstall", "reset")
+
+
+def operation_task_id(connector: ConnectorID, operation: str) -> str:
+    """The task of an operation on the connector itself (uninstall, reset)."""
+    return task_id(connector, f"{operation}-{connector.provider}-{connector.reference}")
+
+
 def connector_of(kind: str, object_id: str) -> ConnectorID:
     """The connector an account or payment id names; InvalidIDError if it is not such an id."""
     key = _decode(kind, object_id)

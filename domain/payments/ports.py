@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -131,4 +132,5 @@ class PaymentsStore(Protocol):
 
     async def schedules(self, connector_id: str) -> list[str]: ...
 
-    async def purge_connector(self, connector_id: str) -> None: ...
+    async def purge_connector(self, connector_id: str, keep_tasks: Sequence[str] = ()
+                              ) -> None: ...

@@ -122,7 +122,7 @@ class PaymentsService:
         await self.connector(connector_id)
         cid = ids.ConnectorID.parse(connector_id)
         now = datetime.now(UTC)
-        task = Task(id=ids.task_id(cid, f"{operation}-{cid.provider}-{cid.reference}"),
+        task = Task(id=ids.operation_task_id(cid, operation),
                     connector_id=connector_id, status=TaskStatus.PROCESSING, created_at=now,
                     updated_at=now)
         await self.store.schedule_for_deletion(connector_id, task)

@@ -609,10 +609,29 @@ class PgPaymentsStore:
                 .where(payments_schedules.c.connector_id == connector_id)
                 .order_by(payments_schedules.c.id))).scalars())
 
-    async def purge_connector(self, connector_id: str) -> None:
+    async def purge_connector(self, connector_id: str, keep_tasks: Sequence[str] = ()
+                              ) -> None:
         """Every row of the connector but its tasks (a task stays readable after the uninstall
-        it reports on)."""
+        it reports on). Its tasks still PROCESSING but those of `keep_tasks` (the uninstall's
+        or reset's own) end FAILED with "connector uninstalled": the uninstall terminated the
+        workflows that would have finished them (a forward, say).
+
+        Formance deletes the connector's tasks instead (TasksDeleteFromConnectorID); they are
+        kept here, failed, because a client polling the task of a forward it asked for would
+        otherwise get a 404 where the API promised a task with an outcome, and because the
+        uninstall's own task, on the same connector, must stay readable anyway."""
         async with self.database.transaction() as conn:
+            failed = (await conn.execute(
+                update(payments_tasks)
+                .where(payments_tasks.c.connector_id == connector_id,
+                       payments_tasks.c.status == TaskStatus.PROCESSING.value,
+                       payments_tasks.c.id.not_in(list(keep_tasks)))
+                .values(status=TaskStatus.FAILED.value, error="connector uninstalled",
+                        updated_at=datetime.now(UTC))
+                .returning(*payments_tasks.c))).all()
+            if failed:
+                await _events(conn, ev.EventType.UPDATED_TASK,
+                              [ev.task_payload(_task(r)) for r in failed])
             # Its accounts leave the pools they were in (the pools stay).
             await conn.execute(delete(payments_pool_accounts).where(
                 payments_pool_accounts.c.account_id.in_(

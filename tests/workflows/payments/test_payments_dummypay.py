@@ -9,6 +9,7 @@ the provider refuses."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from activities.payments import contracts as c
+from activities.payments.connectors.dummypay.plugin import DummypayPlugin
 from storage.database import Database
 from tests.temporal_stack import ModuleStack, unique_modules
 from tests.workflows.payments.test_payments_connectors import eventually
@@ -181,3 +183,45 @@ async def test_a_provider_refusal_fails_the_forward_task(temporal_env: Any) -> N
                 id=queue, task_queue=queue)
     [task] = finished
     assert task.status == "FAILED" and "IBAN refused" in (task.error or "")
+
+
+async def test_an_uninstall_fails_the_task_of_a_running_forward(
+        http: httpx.AsyncClient, database: Database, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The provider is still creating the bank account when the connector is uninstalled: the
+    uninstall terminates the forward, whose task ends FAILED (not PROCESSING forever)."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def blocked(self: DummypayPlugin, bank_account: Any) -> Any:
+        started.set()
+        await release.wait()
+        raise AssertionError("the forward was not terminated")
+
+    monkeypatch.setattr(DummypayPlugin, "create_bank_account", blocked)
+    r = await http.post(f"{P}/connectors/install/dummypay", json={
+        "name": "slow", "directory": str(tmp_path), "pollingPeriod": "2s"})
+    assert r.status_code == 202, r.text
+    cid = r.json()["data"]
+    bank_id = (await http.post(f"{P}/bank-accounts", json={
+        "name": "Acme", "iban": "FR7630006000011234567890189"})).json()["data"]
+    r = await http.post(f"{P}/bank-accounts/{bank_id}/forward", json={"connectorID": cid})
+    assert r.status_code == 202, r.text
+    task_id = r.json()["data"]["taskID"]
+    try:
+        await asyncio.wait_for(started.wait(), 30)
+        r = await http.delete(f"{P}/connectors/{cid}")
+        assert r.status_code == 202, r.text
+        uninstall = r.json()["data"]["taskID"]
+
+        async def uninstalled() -> bool:
+            task = (await http.get(f"{P}/tasks/{uninstall}")).json()["data"]
+            return bool(task["status"] == "SUCCEEDED")
+
+        await eventually(uninstalled, "the uninstall")
+        task = (await http.get(f"{P}/tasks/{task_id}")).json()["data"]
+        assert (task["status"], task["error"]) == ("FAILED", "connector uninstalled"), task
+        assert await _count(database, "SELECT count(*) FROM events_outbox WHERE type = "
+                                      f"'UPDATED_TASK' AND envelope::text LIKE '%{task_id}%' "
+                                      "AND envelope::text LIKE '%FAILED%'") == 1
+    finally:
+        release.set()

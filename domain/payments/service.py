@@ -198,6 +198,17 @@ class PaymentsService:
     async def create_payment(self, body: Any) -> Payment:
         connector, payment = creation.payment(body, datetime.now(UTC))
         await self._capable(connector, Capability.ALLOW_FORMANCE_PAYMENT_CREATION)
+        for field, account_id in (("sourceAccountID", payment.source_account_id),
+                                  ("destinationAccountID", payment.destination_account_id)):
+            if account_id is None:
+                continue
+            account = await self.store.get_account(account_id)
+            if account is None:
+                raise ValidationError(f"{field}: account {account_id} does not exist")
+            if account.connector_id != payment.connector_id:
+                raise ValidationError(
+                    f"{field}: account {account_id} belongs to connector "
+                    f"{account.connector_id}, not the payment's {payment.connector_id}")
         return await self.store.create_payment(payment)
 
     async def create_bank_account(self, body: Any) -> BankAccount:

@@ -104,6 +104,33 @@ async def test_payments_created_by_hand(client: httpx.AsyncClient, database: Dat
     assert r.status_code == 201 and r.json()["data"]["amount"] == big, r.text
 
 
+async def test_payment_accounts_must_exist_on_its_connector(client: httpx.AsyncClient,
+                                                            database: Database) -> None:
+    """sourceAccountID and destinationAccountID, when given, name accounts of the payment's
+    connector: an unknown one or another connector's is a 400 naming the field."""
+    cid, other = (await _connector(database, "dummypay"), await _connector(database, "dummypay"))
+    mine = (await client.post(f"{P}/accounts", json=_account_body(cid))).json()["data"]["id"]
+    theirs = (await client.post(f"{P}/accounts",
+                                json=_account_body(other))).json()["data"]["id"]
+    missing = ids.account_id(ids.ConnectorID.parse(cid), "nowhere")
+    before = await _events(database, "SAVED_PAYMENT")
+    for field in ("sourceAccountID", "destinationAccountID"):
+        message = _error(await client.post(f"{P}/payments", json=_payment_body(
+            cid, **{field: missing})), 400, "VALIDATION")
+        assert field in message and "does not exist" in message, message
+        message = _error(await client.post(f"{P}/payments", json=_payment_body(
+            cid, **{field: theirs})), 400, "VALIDATION")
+        assert field in message and other in message, message
+    assert await _events(database, "SAVED_PAYMENT") == before
+    listed = await client.request("GET", f"{P}/payments", json={"$match": {"connector_id": cid}})
+    assert listed.json()["cursor"]["data"] == []
+    r = await client.post(f"{P}/payments", json=_payment_body(
+        cid, sourceAccountID=mine, destinationAccountID=mine))
+    assert r.status_code == 201, r.text
+    assert (r.json()["data"]["sourceAccountID"], r.json()["data"]["destinationAccountID"]) == (
+        mine, mine)
+
+
 async def test_creation_refused_on_a_connector_that_does_not_allow_it(
         client: httpx.AsyncClient, database: Database) -> None:
     generic = await _connector(database, "generic")

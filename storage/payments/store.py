@@ -39,7 +39,7 @@ from domain.payments.models import (
     Task,
     TaskStatus,
 )
-from domain.payments.query import POOL_QUERY_KEYS, parse_filters
+from domain.payments.query import POOL_QUERY_KEYS, metadata_key, parse_filters
 from storage.database import Database
 from storage.outbox import event_envelope, events_outbox
 from storage.payments.tables import (
@@ -64,6 +64,8 @@ ACCOUNT_FILTERS = {"connector_id": payments_accounts.c.connector_id,
                    "type": payments_accounts.c.type, "id": payments_accounts.c.id,
                    "name": payments_accounts.c.name,
                    "default_asset": payments_accounts.c.default_asset}
+# A dynamic pool's query may also match the accounts' metadata (`metadata[<key>]`).
+POOL_ACCOUNT_FILTERS = {**ACCOUNT_FILTERS, "metadata": payments_accounts.c.metadata}
 PAYMENT_FILTERS = {"connector_id": payments_payments.c.connector_id,
                    "reference": payments_payments.c.reference,
                    "type": payments_payments.c.type, "id": payments_payments.c.id,
@@ -855,7 +857,14 @@ async def _adjustments(conn: AsyncConnection, payment_ids: list[str]
 
 
 def _where(columns: dict[str, Any], filters: dict[str, str]) -> list[ColumnElement[bool]]:
-    return [and_(columns[k] == v) for k, v in filters.items()]
+    """Equality on each key's column; `metadata[<key>]` is containment in the metadata column
+    (@>, so a GIN index on it would serve it)."""
+    out: list[ColumnElement[bool]] = []
+    for k, v in filters.items():
+        meta = metadata_key(k)
+        out.append(and_(columns["metadata"].contains({meta: v}) if meta is not None
+                        else columns[k] == v))
+    return out
 
 
 # --- rows to models -----------------------------------------------------------------------------
@@ -870,7 +879,7 @@ def _member_ids(pool: Row[Any]) -> Select[Any]:
     """The ids of a pool's accounts: its rows if static, else those its query matches now."""
     if pool.type == PoolType.DYNAMIC.value:
         filters = parse_filters(pool.query, POOL_QUERY_KEYS)
-        return select(payments_accounts.c.id).where(*_where(ACCOUNT_FILTERS, filters))
+        return select(payments_accounts.c.id).where(*_where(POOL_ACCOUNT_FILTERS, filters))
     return select(payments_pool_accounts.c.account_id).where(
         payments_pool_accounts.c.pool_id == pool.id)
 

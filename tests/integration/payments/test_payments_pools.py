@@ -4,6 +4,7 @@ or malformed accounts are 400s; membership changes and deletion write their even
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -184,3 +185,40 @@ async def test_dynamic_pools_refuse_bad_input(client: httpx.AsyncClient,
     r = await client.patch(f"{P}/pools/00000000-0000-0000-0000-000000000000/query",
                            json={"query": {}})
     assert r.status_code == 404 and r.json()["errorCode"] == "NOT_FOUND"
+
+
+async def test_dynamic_pools_match_account_metadata(client: httpx.AsyncClient,
+                                                    database: Database) -> None:
+    """`metadata[<key>]` in a pool's query: the accounts whose metadata has that value, those
+    ingested later included; a bare `metadata` or an empty key is refused."""
+    cid = ids.ConnectorID("generic", str(uuid.uuid4()))
+    store = PgPaymentsStore(database)
+    await store.create_connector(Connector(id=str(cid), reference=cid.reference, name="m",
+                                           provider="generic", created_at=T0, config={}))
+    accounts = [to_account(cid, PSPAccount(reference=ref, created_at=T0, metadata=meta),
+                           AccountType.INTERNAL)
+                for ref, meta in (("paris", {"desk": "paris", "team": "ops"}),
+                                  ("lyon", {"desk": "lyon"}), ("bare", {}))]
+    await store.save_page(str(cid), "FETCH_ACCOUNTS", {}, accounts, [], [])
+    query = {"$and": [{"$match": {"connector_id": str(cid)}},
+                      {"$match": {"metadata[desk]": "paris"}}]}
+    r = await client.post(f"{P}/pools", json={"name": "paris", "query": query})
+    assert r.status_code == 201, r.text
+    pool = r.json()["data"]
+    got = (await client.get(f"{P}/pools/{pool}")).json()["data"]
+    assert (got["type"], got["query"], got["poolAccounts"]) == (
+        "DYNAMIC", query, [accounts[0].id])
+    later = to_account(cid, PSPAccount(reference="paris-2", created_at=T0,
+                                       metadata={"desk": "paris"}), AccountType.INTERNAL)
+    await store.save_page(str(cid), "FETCH_ACCOUNTS", {}, [later], [], [])
+    got = (await client.get(f"{P}/pools/{pool}")).json()["data"]
+    assert sorted(got["poolAccounts"]) == sorted([accounts[0].id, later.id])
+    r = await client.patch(f"{P}/pools/{pool}/query", json={"query": {"$and": [
+        {"$match": {"connector_id": str(cid)}}, {"$match": {"metadata[team]": "ops"}}]}})
+    assert r.status_code == 204, r.text
+    got = (await client.get(f"{P}/pools/{pool}")).json()["data"]
+    assert got["poolAccounts"] == [accounts[0].id]
+    for bad in ({"metadata": "paris"}, {"metadata[]": "paris"}, {"metadata[desk]": 1},
+                {"metadata[de\x00sk]": "x"}, {"meta[desk]": "paris"}):
+        r = await client.post(f"{P}/pools", json={"name": "p", "query": {"$match": bad}})
+        assert r.status_code == 400 and r.json()["errorCode"] == "VALIDATION", (bad, r.text)

@@ -11,7 +11,8 @@ Two ways in:
       async def test_x(app_url: str) -> None: ...
 
 * ``serve_app``: a factory, ``serve_app(**settings_overrides) -> base URL``, for tests that need
-  values from other fixtures in the settings (``temporal_address``...) or several servers.
+  values from other fixtures in the settings (``temporal_address``...), module settings
+  (``module_settings=``: the task queues of the worker the test runs), or several servers.
   Every server it starts is stopped at teardown.
 
 Defaults: ``database_url`` of the test, ``api_port`` and ``public_base_url`` of the server, and
@@ -31,6 +32,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from config.modules import ModuleSettings
 from config.settings import Settings
 
 START_TIMEOUT_S = 20.0
@@ -46,9 +48,11 @@ def free_port() -> int:
 
 
 class _Server:
-    def __init__(self, settings: Settings, port: int) -> None:
+    def __init__(self, settings: Settings, port: int,
+                 module_settings: ModuleSettings | None = None) -> None:
         # The app owns its database pool: it is created on the server thread's event loop.
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+        config = uvicorn.Config(create_app(settings, module_settings=module_settings),
+                                host="127.0.0.1", port=port,
                                 log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"uvicorn-{port}",
@@ -74,7 +78,7 @@ class _Server:
 def serve_app(database_url: str) -> Iterator[ServeApp]:
     servers: list[_Server] = []
 
-    def serve(**overrides: Any) -> str:
+    def serve(module_settings: ModuleSettings | None = None, **overrides: Any) -> str:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         values: dict[str, Any] = {
@@ -84,7 +88,7 @@ def serve_app(database_url: str) -> Iterator[ServeApp]:
             "public_base_url": base,
         }
         values.update(overrides)
-        server = _Server(Settings(**values), port)
+        server = _Server(Settings(**values), port, module_settings)
         server.start()
         servers.append(server)
         return base

@@ -7,22 +7,17 @@ its accounts adds up their balances, and the connector is uninstalled, all throu
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from formance_sdk_python import SDK
 
-from api.app import create_app
 from config.modules import ModuleSettings
-from config.settings import Settings
 from storage.database import Database
-from tests.conftest import free_port
+from tests.e2e.conftest import ServeApp
 from tests.support.payments_fake_psp import serve_fake_psp
 from tests.temporal_stack import ModuleStack, unique_modules
 from workers.fake_psp import FakePSP
@@ -34,23 +29,8 @@ def modules() -> ModuleSettings:
 
 
 @pytest.fixture
-def served(database_url: str, temporal_address: str, modules: ModuleSettings) -> Iterator[str]:
-    app = create_app(Settings(database_url=database_url, temporal_address=temporal_address),
-                     module_settings=modules)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def served(serve_app: ServeApp, temporal_address: str, modules: ModuleSettings) -> str:
+    return serve_app(module_settings=modules, temporal_address=temporal_address)
 
 
 async def test_install_read_and_uninstall_with_the_sdk(

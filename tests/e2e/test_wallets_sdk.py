@@ -4,44 +4,23 @@ hold is created and confirmed, all through `sdk.wallets.v1`."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from formance_sdk_python import SDK
 
-from api.app import create_app
-from config.settings import Settings
 from storage.database import Database
-from tests.conftest import free_port
+from tests.e2e.conftest import ServeApp
 from tests.temporal_stack import ModuleStack, unique_modules
 
 
 @pytest.fixture
-def served(database_url: str, temporal_address: str) -> Iterator[tuple[str, str]]:
-    """The whole gateway app on a real socket; it owns its database pool (uvicorn's loop)."""
+def served(serve_app: ServeApp, temporal_address: str) -> tuple[str, str]:
+    """The whole gateway app on a real socket, and the wallets task queue it starts holds on."""
     modules = unique_modules()
-    app = create_app(Settings(database_url=database_url, temporal_address=temporal_address),
-                     module_settings=modules)
-    queue = modules.wallets.task_queue
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", queue
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    url = serve_app(module_settings=modules, temporal_address=temporal_address)
+    return url, modules.wallets.task_queue
 
 
 async def test_wallet_credit_debit_and_hold_with_the_sdk(

@@ -33,6 +33,9 @@ Answer = tuple[int, dict[str, str]]
 class Receiver:
     answer: Callable[[Received, int], Answer] = lambda _r, _n: (200, {})
     received: list[Received] = field(default_factory=list)
+    # Seconds before each answer: keeps sends in flight long enough for a test to act while
+    # they are (loopback answers in microseconds, faster than wait_for's polling).
+    delay: float = 0.0
     port: int = 0
     _server: asyncio.Server | None = None
 
@@ -71,6 +74,8 @@ class Receiver:
                 request = Received(headers, body, time.monotonic())
                 self.received.append(request)
                 status, extra = self.answer(request, len(self.received))
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 payload = b'{"ok":true}'
                 head = [f"HTTP/1.1 {status} X", f"content-length: {len(payload)}",
                         "content-type: application/json"]

@@ -1,17 +1,20 @@
-"""The events dispatcher process. `run_dispatcher` runs two loops until `stop`: the outbox
-dispatcher, which turns events into pending webhook deliveries (exactly once, offset and
-deliveries in one transaction), and the batch sender, which makes first attempts and hands
-retryable failures to Temporal (workers/webhooks.py starts the retry workflows)."""
+"""The events dispatcher process. `run_dispatcher` runs, until `stop`, the webhooks loops (the
+outbox dispatcher, which turns events into pending webhook deliveries, exactly once, offset and
+deliveries in one transaction; and the batch sender, which makes first attempts and hands
+retryable failures to Temporal) and every loop in OUTBOX_CONSUMERS: each other module that
+consumes the outbox (its own consumer name, so its own offset) adds one entry there."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client
 
 from activities.webhooks.batch_sender import BatchSender
 from activities.webhooks.http_sender import WebhookHttpSender, new_http_client
+from config.modules import ModuleSettings
 from config.settings import Settings
 from config.webhooks import WebhooksSettings
 from storage.database import Database
@@ -23,12 +26,19 @@ from workflows.client import connect
 
 log = logging.getLogger("ledgerflow.dispatcher")
 
+# (settings, database, temporal client, module settings, stop) -> a loop that runs until `stop`.
+ConsumerLoop = Callable[[Settings, Database, Client, ModuleSettings, asyncio.Event],
+                        Awaitable[None]]
+OUTBOX_CONSUMERS: dict[str, ConsumerLoop] = {}
+
 
 async def run_dispatcher(
     settings: Settings, database: Database, stop: asyncio.Event, *,
     webhooks: WebhooksSettings | None = None, temporal_client: Client | None = None,
+    modules: ModuleSettings | None = None,
 ) -> None:
-    webhooks = webhooks or WebhooksSettings()
+    modules = modules or ModuleSettings()
+    webhooks = webhooks or modules.webhooks
     client = temporal_client or await connect(settings.effective_temporal_address,
                                               settings.temporal_namespace)
     wake = asyncio.Event()
@@ -40,8 +50,10 @@ async def run_dispatcher(
                                webhooks.max_concurrent_sends) as http:
         sender = BatchSender(DeliveryQueue(database), WebhookHttpSender(http),
                              retry_starter(client, webhooks), webhooks)
-        log.info("events dispatcher running (webhooks)")
+        log.info("events dispatcher running (webhooks, %s)", ", ".join(OUTBOX_CONSUMERS))
         await asyncio.gather(
             dispatcher.run(stop, poll_interval=webhooks.poll_interval.total_seconds()),
             sender.run(stop, wake),
+            *(loop(settings, database, client, modules, stop)
+              for loop in OUTBOX_CONSUMERS.values()),
         )

@@ -56,7 +56,7 @@ def test_worker_pools_cover_every_task_queue_exactly_once():
 def test_search_attributes_are_registered_in_production_too():
     command = " ".join(SERVICES["temporal-setup"]["command"])
     for key in search_attributes.ALL:
-        assert f"--name {key.name} --type Keyword" in command
+        assert f"--name {key.name} --type {search_attributes.type_name(key)} " in command + " "
 
 
 def test_the_image_entry_point_is_the_cli():

@@ -83,3 +83,8 @@ class UnknownAccountsError(ValidationError):
 class BankAccountNotFoundError(NotFoundError):
     def __init__(self, bank_account_id: str) -> None:
         super().__init__(f"bank account {bank_account_id!r} not found")
+
+
+class PaymentInitiationNotFoundError(NotFoundError):
+    def __init__(self, initiation_id: str) -> None:
+        super().__init__(f"payment initiation {initiation_id!r} not found")

@@ -94,3 +94,29 @@ def check_task_id(value: str) -> str:
     if not isinstance(key.get("Reference"), str):
         raise InvalidIDError("task", value)
     return value
+
+
+def initiation_id(connector: ConnectorID, reference: str) -> str:
+    """A payment initiation's (and, in its own table, a reversal's) id: the same reference on
+    the same connector is the same initiation, so a retried create finds the first."""
+    return _encode({"ConnectorID": connector.key(), "Reference": reference})
+
+
+def initiation_adjustment_id(initiation: str, created_at: str, status: str) -> str:
+    # The workflow gives the time (workflow.now()), so an activity retried writes the same id.
+    return _encode({"CreatedAt": created_at, "PaymentInitiationID": initiation,
+                    "Status": status})
+
+
+def initiation_task_id(connector: ConnectorID, initiation: str, attempt: int) -> str:
+    """The task of one send attempt (approve, noValidation create, retry)."""
+    return task_id(connector, f"payment-initiation-{attempt}-{initiation}")
+
+
+def reversal_task_id(connector: ConnectorID, reversal: str) -> str:
+    return task_id(connector, f"payment-initiation-reversal-{reversal}")
+
+
+def check_initiation_id(value: str) -> ConnectorID:
+    """The connector an initiation id names; InvalidIDError if it is not such an id."""
+    return connector_of("payment initiation", value)

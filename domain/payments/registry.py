@@ -12,7 +12,8 @@ GENERIC = ProviderSpec(
     name="generic",
     display_name="Generic",
     capabilities=(Capability.FETCH_ACCOUNTS, Capability.FETCH_BALANCES,
-                  Capability.FETCH_EXTERNAL_ACCOUNTS, Capability.FETCH_PAYMENTS),
+                  Capability.FETCH_EXTERNAL_ACCOUNTS, Capability.FETCH_PAYMENTS,
+                  Capability.CREATE_TRANSFER, Capability.CREATE_PAYOUT),
     fields=(ConfigField("apiKey", DataType.STRING, True),
             ConfigField("endpoint", DataType.STRING, True)),
 )
@@ -26,7 +27,8 @@ DUMMYPAY = ProviderSpec(
     display_name="Dummypay",
     capabilities=(Capability.FETCH_ACCOUNTS, Capability.FETCH_BALANCES,
                   Capability.FETCH_EXTERNAL_ACCOUNTS, Capability.FETCH_PAYMENTS,
-                  Capability.CREATE_BANK_ACCOUNT, Capability.ALLOW_FORMANCE_ACCOUNT_CREATION,
+                  Capability.CREATE_BANK_ACCOUNT, Capability.CREATE_TRANSFER,
+                  Capability.CREATE_PAYOUT, Capability.ALLOW_FORMANCE_ACCOUNT_CREATION,
                   Capability.ALLOW_FORMANCE_PAYMENT_CREATION),
     fields=(ConfigField("directory", DataType.STRING, True),),
 )

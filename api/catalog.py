@@ -14,6 +14,8 @@ from api.ledger import LedgerRequestContext
 from api.ledger import router as ledger_router
 from api.modules import Module
 from api.payments import router as payments_router
+from api.reconciliation import router as reconciliation_router
+from api.search import router as search_router
 from api.wallets import router as wallets_router
 from api.webhooks import router as webhooks_router
 from config.modules import ModuleSettings
@@ -21,6 +23,8 @@ from storage.auth import tables as auth_tables
 from storage.ledger import exporters_store, schemas_store
 from storage.ledger import tables as ledger_tables
 from storage.payments import tables as payments_tables
+from storage.reconciliation import tables as reconciliation_tables
+from storage.search import tables as search_tables
 from storage.webhooks import tables as webhook_tables
 
 
@@ -37,8 +41,11 @@ def modules(settings: ModuleSettings) -> list[Module]:
         Module("payments", router=_checked(payments_router), tables=_tables(payments_tables),
                task_queue=settings.payments.task_queue),
         Module("orchestration"),
-        Module("reconciliation"),
-        Module("search"),
+        Module("reconciliation", router=_checked(reconciliation_router),
+               tables=_tables(reconciliation_tables),
+               task_queue=settings.reconciliation.task_queue),
+        # Not on Temporal: its indexer is an outbox consumer of the events dispatcher.
+        Module("search", router=_checked(search_router), tables=_tables(search_tables)),
         # Wallets are accounts of a ledger: the ledger's tables are theirs.
         Module("wallets", router=_checked(wallets_router), tables=ledger,
                task_queue=settings.wallets.task_queue),

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from config.ledger import PipelineSettings
 from config.payments import PaymentsSettings
+from config.reconciliation import ReconciliationSettings
+from config.search import SearchSettings
 from config.wallets import WalletsSettings
 from config.webhooks import WebhooksSettings
 
@@ -17,3 +19,5 @@ class ModuleSettings:
     webhooks: WebhooksSettings = field(default_factory=WebhooksSettings)
     pipelines: PipelineSettings = field(default_factory=PipelineSettings)
     payments: PaymentsSettings = field(default_factory=PaymentsSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    reconciliation: ReconciliationSettings = field(default_factory=ReconciliationSettings)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from config.modules import ModuleSettings
 from storage.database import Database
-from workers import ledger, payments, wallets, webhooks
+from workers import ledger, payments, reconciliation, wallets, webhooks
 from workers.registration import Registration
 
 Register = Callable[[Database, ModuleSettings], Registration]
@@ -15,6 +15,7 @@ Register = Callable[[Database, ModuleSettings], Registration]
 MODULES: dict[str, Register] = {
     "ledger": ledger.register,
     "payments": payments.register,
+    "reconciliation": reconciliation.register,
     "wallets": wallets.register,
     "webhooks": webhooks.register,
 }

@@ -1,0 +1,1 @@
+"""Reconciliation activities: balances read from the ledger and payments, results stored."""

@@ -1,0 +1,1 @@
+"""Reconciliation storage: policies, runs, rules, evaluations, alerts (migration 0013)."""

@@ -1,0 +1,46 @@
+"""The balances a reconciliation reads, through the ledger's and payments' own read functions
+(never over HTTP): the ledger's aggregated balances of a filter at a point in time, and a
+payments pool's balances at a time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from domain.ledger.errors import LedgerNotFoundError
+from domain.ledger.query import parse_list_query
+from domain.ledger.query.fields import Resource
+from domain.ledger.service import LedgerService
+from domain.reconciliation.errors import SourceNotFoundError
+from storage.database import Database
+from storage.ledger.store import PgLedgerStore
+from storage.payments.store import PgPaymentsStore
+
+
+class PgSources:
+    def __init__(self, database: Database, ledger: LedgerService | None = None) -> None:
+        self.ledger = ledger or LedgerService(PgLedgerStore(database))
+        self.payments = PgPaymentsStore(database)
+
+    async def check_ledger(self, ledger: str) -> None:
+        try:
+            await self.ledger.require_ledger(ledger)
+        except LedgerNotFoundError:
+            raise SourceNotFoundError(f"ledger {ledger!r} not found") from None
+
+    async def check_pool(self, pool_id: str) -> None:
+        if await self.payments.get_pool(pool_id) is None:
+            raise SourceNotFoundError(f"pool {pool_id!r} not found")
+
+    async def ledger_balances(self, ledger: str, query: dict[str, Any],
+                              at: datetime) -> dict[str, int]:
+        q = replace(parse_list_query(Resource.ACCOUNTS, query=query or None), pit=at)
+        try:
+            return await self.ledger.aggregate_balances(ledger, q)
+        except LedgerNotFoundError:
+            raise SourceNotFoundError(f"ledger {ledger!r} not found") from None
+
+    async def pool_balances(self, pool_id: str, at: datetime) -> dict[str, int]:
+        await self.check_pool(pool_id)
+        return {b.asset: b.amount for b in await self.payments.pool_balances(pool_id, at)}

@@ -1,0 +1,1 @@
+"""Reconciliation workflows: policy runs and rule evaluations."""

@@ -29,7 +29,14 @@ class PaymentsSettings(BaseSettings):
     # resumes them.
     pause_after_failures: int = Field(5, ge=1)
 
+    # Formance's PayoutsPerSecond: each connector's transfers and payouts are sent at most
+    # this many per second (a connector's config may set its own `payoutsPerSecond`).
+    sends_per_second: float = Field(100.0, gt=0)
+    # A sent initiation whose payment is not final yet is looked at again this often.
+    initiation_poll_interval: timedelta = timedelta(seconds=30)
+
     task_queue: str = TASK_QUEUE
 
     _durations = field_validator("min_polling_period", "http_timeout",
+                                 "initiation_poll_interval",
                                  mode="before")(seconds_or_iso)

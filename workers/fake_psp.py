@@ -12,7 +12,13 @@ Control endpoints (not part of the spec) under `/_fake`:
 - `POST /_fake/faults {"fail": n, "status": 503, "rateLimit": n, "retryAfter": s,
   "garbage": n, "delay": s}`: the next n API calls fail, are rate-limited or answer garbage;
   every call waits `delay` seconds;
-- `GET /_fake/stats`: calls served per path."""
+- `GET /_fake/stats`: calls served per path;
+- `POST /_fake/sends {"fail": n, "status": 400, "delay": s, "pending": bool}`: the next n
+  payouts/transfers fail with that status; each answers `delay` seconds after the payment is
+  made (a provider whose answer is lost: a worker killed meanwhile); `pending` makes new ones
+  PENDING (change them with `/_fake/transactions`);
+- `GET /_fake/sends`: per idempotency key, the requests received and the payments created
+  (at most one per key: a key seen before answers the payment it made)."""
 
 from __future__ import annotations
 
@@ -51,6 +57,16 @@ class Faults:
 
 
 @dataclass
+class Sends:
+    requests: Counter[str] = field(default_factory=Counter)
+    created: Counter[str] = field(default_factory=Counter)
+    fail: int = 0
+    status: int = 400
+    delay: float = 0.0
+    pending: bool = False
+
+
+@dataclass
 class FakePSP:
     api_key: str | None = None
     accounts: list[dict[str, Any]] = field(default_factory=list)
@@ -59,6 +75,7 @@ class FakePSP:
     transactions: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     calls: Counter[str] = field(default_factory=Counter)
+    sends: Sends = field(default_factory=Sends)
     _clock: datetime = _EPOCH
     # Transactions sorted by (time key, id), kept until they change: a connector pages through
     # them a thousand at a time, and sorting 100,000 for every page made the PSP, not the
@@ -180,15 +197,36 @@ def create_app(psp: FakePSP | None = None) -> Starlette:
 
     async def create_movement(request: Request) -> Response:
         body = await request.json()
-        tx = psp.upsert_transaction({
-            "id": f"mv-{body.get('idempotencyKey') or uuid.uuid4()}",
-            "currency": body.get("currency"), "amount": body.get("amount"),
-            "type": "PAYOUT" if request.url.path.endswith("payouts") else "TRANSFER",
-            "status": "SUCCEEDED", "sourceAccountID": body.get("sourceAccountId"),
-            "destinationAccountID": body.get("destinationAccountId"),
-            "metadata": body.get("metadata") or {}})
-        return await guarded(request, {**body, "id": tx["id"], "status": tx["status"],
-                                       "createdAt": tx["createdAt"]})
+        key = str(body.get("idempotencyKey") or uuid.uuid4())
+        sends = psp.sends
+        sends.requests[key] += 1
+        if sends.fail > 0:
+            sends.fail -= 1
+            psp.calls[request.url.path] += 1
+            return JSONResponse({"Title": "refused", "Detail": "injected send failure"},
+                                sends.status)
+
+        def made() -> dict[str, Any]:
+            # The idempotency key names the payment: asked again, the PSP answers the one it
+            # made instead of making a second.
+            tx = psp.transactions.get(f"mv-{key}")
+            if tx is None:
+                sends.created[key] += 1
+                tx = psp.upsert_transaction({
+                    "id": f"mv-{key}", "currency": body.get("currency"),
+                    "amount": body.get("amount"),
+                    "type": "PAYOUT" if request.url.path.endswith("payouts") else "TRANSFER",
+                    "status": "PENDING" if sends.pending else "SUCCEEDED",
+                    "sourceAccountID": body.get("sourceAccountId"),
+                    "destinationAccountID": body.get("destinationAccountId"),
+                    "metadata": body.get("metadata") or {}})
+            return {**body, "id": tx["id"], "status": tx["status"],
+                    "createdAt": tx["createdAt"], "updatedAt": tx["updatedAt"]}
+
+        response = await guarded(request, made)
+        if sends.delay:
+            await asyncio.sleep(sends.delay)
+        return response
 
     # --- control -------------------------------------------------------------------------------
 
@@ -217,6 +255,19 @@ def create_app(psp: FakePSP | None = None) -> Starlette:
                             delay=float(body.get("delay", 0.0)))
         return JSONResponse({"ok": True})
 
+    async def set_sends(request: Request) -> Response:
+        body = await request.json()
+        sends = psp.sends
+        sends.fail = int(body.get("fail", 0))
+        sends.status = int(body.get("status", 400))
+        sends.delay = float(body.get("delay", 0.0))
+        sends.pending = bool(body.get("pending", False))
+        return JSONResponse({"ok": True})
+
+    async def get_sends(_: Request) -> Response:
+        return JSONResponse({"requests": dict(psp.sends.requests),
+                             "created": dict(psp.sends.created)})
+
     async def stats(_: Request) -> Response:
         return JSONResponse(dict(psp.calls))
 
@@ -232,6 +283,8 @@ def create_app(psp: FakePSP | None = None) -> Starlette:
         Route("/_fake/balances", put_balances, methods=["POST"]),
         Route("/_fake/faults", set_faults, methods=["POST"]),
         Route("/_fake/stats", stats),
+        Route("/_fake/sends", set_sends, methods=["POST"]),
+        Route("/_fake/sends", get_sends, methods=["GET"]),
     ])
     app.state.psp = psp
     return app

@@ -7,8 +7,10 @@ from __future__ import annotations
 import httpx
 
 from activities.payments.activities import PaymentsActivities, ScheduleTarget
+from activities.payments.initiation_activities import InitiationActivities
 from config.modules import ModuleSettings
 from storage.database import Database
+from storage.payments.initiations_store import PgInitiationsStore
 from storage.payments.store import PgPaymentsStore
 from workers.registration import Registration
 from workflows import search_attributes
@@ -20,7 +22,12 @@ def register(database: Database, modules: ModuleSettings) -> Registration:
     settings = modules.payments
     # One client for the worker's lifetime: connections to providers are reused across pages.
     http = httpx.AsyncClient(timeout=settings.http_timeout.total_seconds())
-    acts = PaymentsActivities(PgPaymentsStore(database), http,
+    store = PgPaymentsStore(database)
+    acts = PaymentsActivities(store, http,
                               ScheduleTarget(FETCH_WORKFLOW, search_attributes.CONNECTOR_ID),
                               pause_after_failures=settings.pause_after_failures)
-    return Registration(settings.task_queue, list(WORKFLOWS), acts.all(), on_close=[http.aclose])
+    initiations = InitiationActivities(PgInitiationsStore(database), store, http,
+                                       sends_per_second=settings.sends_per_second,
+                                       poll_interval=settings.initiation_poll_interval)
+    return Registration(settings.task_queue, list(WORKFLOWS),
+                        acts.all() + initiations.all(), on_close=[http.aclose])

@@ -130,3 +130,94 @@ class CreatedObject(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     object_id: str
+
+
+# --- payment initiations ------------------------------------------------------------------------
+
+RECORD_INITIATION_STEP = "payments.record_initiation_step"
+RESERVE_SEND_SLOT = "payments.reserve_send_slot"
+SEND_INITIATION = "payments.send_initiation"
+POLL_INITIATION = "payments.poll_initiation"
+OPEN_REVERSAL = "payments.open_reversal"
+SEND_REVERSAL = "payments.send_reversal"
+DELETE_INITIATION = "payments.delete_initiation"
+
+
+class InitiationStep(BaseModel):
+    """One adjustment of an initiation, with the task it opens or finishes. `at` is the
+    workflow's time (ISO): the adjustment's id is built from it, so a retried activity writes
+    nothing twice."""
+
+    model_config = ConfigDict(frozen=True)
+    initiation_id: str
+    connector_id: str
+    status: str  # an InitiationStatus value
+    at: str
+    error: str | None = None
+    amount: int | None = None
+    asset: str | None = None
+    open_task_id: str | None = None
+    finish_task_id: str | None = None
+    task_status: str | None = None  # a TaskStatus value, with finish_task_id
+    created_object_id: str | None = None
+    # Set when the step ends a reversal: the reversal's own status follows (PROCESSED when the
+    # step is REVERSED, FAILED otherwise).
+    reversal_id: str | None = None
+
+
+class SendSlotInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    connector_id: str
+
+
+class SendSlot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    wait_seconds: float
+
+
+class SendInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    initiation_id: str
+    attempt: int
+
+
+class SendOutcome(BaseModel):
+    """The provider's payment and what it means for the initiation: PROCESSED, FAILED, or
+    PENDING (look again after `poll_interval_seconds`, a setting recorded in history)."""
+
+    model_config = ConfigDict(frozen=True)
+    payment_id: str
+    outcome: str
+    poll_interval_seconds: float
+    error: str | None = None
+
+
+class PollInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    payment_id: str
+
+
+class ReversalInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    initiation_id: str
+    connector_id: str
+    reversal_id: str
+    task_id: str
+    reference: str
+    amount: int
+    asset: str
+    description: str = ""
+    metadata: dict[str, str] = {}
+    at: str
+
+
+class ReversalOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    payment_id: str | None = None
+    error: str | None = None
+
+
+class DeleteInitiationInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    initiation_id: str
+    task_id: str | None = None

@@ -10,13 +10,20 @@ from activities.payments.contracts import (
     COPY_CONNECTOR,
     CREATE_BANK_ACCOUNT,
     CREATE_SCHEDULE,
+    DELETE_INITIATION,
     DELETE_SCHEDULES,
     FETCH_PAGE,
     FINISH_INSTANCE,
     FINISH_TASK,
+    OPEN_REVERSAL,
     PLAN_CONNECTOR,
+    POLL_INITIATION,
     PURGE_CONNECTOR,
+    RECORD_INITIATION_STEP,
     RECORD_INSTANCE,
+    RESERVE_SEND_SLOT,
+    SEND_INITIATION,
+    SEND_REVERSAL,
     TERMINATE_WORKFLOWS,
     UPDATE_SCHEDULE,
     ConnectorPlan,
@@ -26,13 +33,22 @@ from activities.payments.contracts import (
     Count,
     CreatedObject,
     CreateScheduleInput,
+    DeleteInitiationInput,
     FetchPageInput,
     FetchPageResult,
     FinishInstanceInput,
     FinishTaskInput,
     ForwardBankAccountInput,
+    InitiationStep,
     InstanceInput,
     InstanceOutcome,
+    PollInput,
+    ReversalInput,
+    ReversalOutcome,
+    SendInput,
+    SendOutcome,
+    SendSlot,
+    SendSlotInput,
     UpdateScheduleInput,
 )
 from activities.stub import Stub
@@ -73,3 +89,29 @@ finish_instance: Stub[FinishInstanceInput, InstanceOutcome] = Stub(
 create_bank_account: Stub[ForwardBankAccountInput, CreatedObject] = Stub(
     CREATE_BANK_ACCOUNT, CreatedObject, _FETCH, _FETCH_RETRY,
     summary=lambda d: "create the bank account at the provider")
+
+
+# --- payment initiations ------------------------------------------------------------------------
+
+# A send whose provider failed in a way a retry may fix (timeout, 5xx, rate limit) is retried
+# with the same idempotency key, so a retry can never send twice; after these attempts the
+# initiation is FAILED and a user may retry it (a new attempt, a new key).
+_SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                          maximum_interval=timedelta(seconds=30), maximum_attempts=5)
+
+record_initiation_step: Stub[InitiationStep, None] = Stub(
+    RECORD_INITIATION_STEP, None, _SHORT, summary=lambda d: d.status)
+reserve_send_slot: Stub[SendSlotInput, SendSlot] = Stub(
+    RESERVE_SEND_SLOT, SendSlot, _SHORT, summary=lambda d: "take the next send slot")
+send_initiation: Stub[SendInput, SendOutcome] = Stub(
+    SEND_INITIATION, SendOutcome, _FETCH, _SEND_RETRY,
+    summary=lambda d: f"send attempt {d.attempt} to the provider")
+poll_initiation: Stub[PollInput, SendOutcome] = Stub(
+    POLL_INITIATION, SendOutcome, _SHORT, summary=lambda d: "is the payment final?")
+open_reversal: Stub[ReversalInput, None] = Stub(
+    OPEN_REVERSAL, None, _SHORT, summary=lambda d: f"reversal of {d.amount}")
+send_reversal: Stub[ReversalInput, ReversalOutcome] = Stub(
+    SEND_REVERSAL, ReversalOutcome, _FETCH, _SEND_RETRY,
+    summary=lambda d: f"reverse {d.amount} {d.asset} at the provider")
+delete_initiation: Stub[DeleteInitiationInput, None] = Stub(
+    DELETE_INITIATION, None, _SHORT, summary=lambda d: "delete the initiation")

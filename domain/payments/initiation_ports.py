@@ -61,6 +61,10 @@ class InitiationsStore(Protocol):
         marks the attempt sent, in one transaction."""
         ...
 
+    async def payment_status(self, payment_id: str) -> str | None:
+        """The stored payment's status (its connector's fetches keep it up to date)."""
+        ...
+
     async def reserve_send_slot(self, connector_id: str, interval_s: float,
                                 now: datetime) -> float:
         """Seconds to wait before this send, so the connector's sends are `interval_s` apart."""

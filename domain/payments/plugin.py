@@ -62,6 +62,33 @@ class PSPPayment:
 
 
 @dataclass(frozen=True, slots=True)
+class PSPInitiation:
+    """A transfer or payout to send. `idempotency_key` is the same for every call of one
+    attempt (the initiation id and the attempt number), so a provider that honours it creates
+    one payment however often a lost answer makes us ask again."""
+
+    idempotency_key: str
+    type: str  # TRANSFER or PAYOUT
+    amount: int
+    asset: str
+    destination_account_reference: str | None
+    source_account_reference: str | None = None
+    description: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PSPReversal:
+    idempotency_key: str  # the reversal's id
+    type: str  # the reversed initiation's type
+    payment_reference: str  # the provider's reference of the payment being reversed
+    amount: int
+    asset: str
+    description: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class FetchPage:
     accounts: list[PSPAccount] = field(default_factory=list)
     balances: list[PSPBalance] = field(default_factory=list)
@@ -126,6 +153,16 @@ class ConnectorPlugin(Protocol):
     async def create_bank_account(self, bank_account: BankAccount) -> PSPAccount:
         """The external account the provider now holds for this bank account (its reference
         is the provider's). NotImplementedByPlugin when the provider cannot create one."""
+        ...
+
+    async def create_initiation(self, initiation: PSPInitiation) -> PSPPayment:
+        """Sends the transfer or payout; the payment the provider created (PENDING if it is
+        not final yet). NotImplementedByPlugin when the provider cannot."""
+        ...
+
+    async def reverse_initiation(self, reversal: PSPReversal) -> PSPPayment:
+        """The provider's payment that gives the amount back (NotImplementedByPlugin if it
+        cannot)."""
         ...
 
     async def close(self) -> None: ...

@@ -3,7 +3,17 @@ are NUMERIC: provider amounts in minor units may exceed 64 bits."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Numeric, PrimaryKeyConstraint, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from storage.metadata import metadata
@@ -154,4 +164,77 @@ payments_bank_account_related_accounts = Table(
     Column("connector_id", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("bank_account_id", "account_id"),
+)
+
+# --- payment initiations (migration 0011) ------------------------------------------------------
+
+payments_initiations = Table(
+    "payments_initiations", metadata,
+    Column("id", Text, primary_key=True),
+    Column("connector_id", Text, nullable=False),
+    Column("provider", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("scheduled_at", DateTime(timezone=True)),
+    Column("description", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("amount", Numeric, nullable=False),
+    Column("asset", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error", Text),
+    Column("source_account_id", Text),
+    Column("destination_account_id", Text),
+    Column("metadata", JSONB, nullable=False),
+)
+
+payments_initiation_adjustments = Table(
+    "payments_initiation_adjustments", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("initiation_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("amount", Numeric),
+    Column("asset", Text),
+    Column("error", Text),
+    Column("metadata", JSONB, nullable=False),
+)
+
+payments_initiation_related_payments = Table(
+    "payments_initiation_related_payments", metadata,
+    Column("initiation_id", Text, nullable=False),
+    Column("payment_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("initiation_id", "payment_id"),
+)
+
+payments_initiation_reversals = Table(
+    "payments_initiation_reversals", metadata,
+    Column("id", Text, primary_key=True),
+    Column("initiation_id", Text, nullable=False),
+    Column("connector_id", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("amount", Numeric, nullable=False),
+    Column("asset", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error", Text),
+    Column("metadata", JSONB, nullable=False),
+)
+
+payments_initiation_sends = Table(
+    "payments_initiation_sends", metadata,
+    Column("initiation_id", Text, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("payment_id", Text),
+    PrimaryKeyConstraint("initiation_id", "attempt"),
+)
+
+payments_send_slots = Table(
+    "payments_send_slots", metadata,
+    Column("connector_id", Text, primary_key=True),
+    Column("next_at", DateTime(timezone=True), nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from workflows.payments.fetch import FetchWorkflow
 from workflows.payments.forward_bank_account import ForwardBankAccountWorkflow
+from workflows.payments.initiation import PaymentInitiationWorkflow
 from workflows.payments.install import InstallConnectorWorkflow
 from workflows.payments.reset import ResetConnectorWorkflow
 from workflows.payments.uninstall import UninstallConnectorWorkflow
@@ -9,4 +10,4 @@ from workflows.payments.update_schedules import UpdateSchedulesWorkflow
 
 WORKFLOWS: list[type] = [InstallConnectorWorkflow, FetchWorkflow, UninstallConnectorWorkflow,
                          UpdateSchedulesWorkflow, ResetConnectorWorkflow,
-                         ForwardBankAccountWorkflow]
+                         ForwardBankAccountWorkflow, PaymentInitiationWorkflow]

@@ -3,11 +3,12 @@ activity implementations here: the API imports this module."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 from temporalio.common import SearchAttributePair, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from domain.payments.initiations import InitiationStatus, PaymentInitiation
 from workflows import search_attributes
 from workflows.start import StartSpec
 
@@ -165,4 +166,80 @@ def forward_bank_account_start(bank_account_id: str, connector_id: str,
         search_attributes=(SearchAttributePair(search_attributes.CONNECTOR_ID, connector_id),),
         summary="Forward a bank account to a connector",
         details=f"bank account {bank_account_id} to connector {connector_id}, task {task_id}",
+    )
+
+
+# --- payment initiations ------------------------------------------------------------------------
+
+INITIATION_WORKFLOW = "payments-payment-initiation"
+APPROVE_UPDATE = "approve"
+REJECT_UPDATE = "reject"
+RETRY_UPDATE = "retry"
+REVERSE_UPDATE = "reverse"
+DELETE_UPDATE = "delete"
+
+
+def initiation_workflow_id(initiation_id: str) -> str:
+    return f"payment-initiation-{initiation_id}"
+
+
+class InitiationState(BaseModel):
+    """What a run hands to the next when it continues as new."""
+
+    status: str
+    failed_attempts: int = 0
+    reversed_amount: int = 0
+
+
+class InitiationInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    initiation_id: str
+    connector_id: str
+    provider: str
+    reference: str
+    type: str
+    amount: int
+    asset: str
+    scheduled_at: datetime | None = None
+    state: InitiationState | None = None
+
+
+class TaskRef(BaseModel):
+    task_id: str
+
+
+class ReverseCommand(BaseModel):
+    reference: str
+    amount: int
+    asset: str
+    description: str = ""
+    metadata: dict[str, str] = {}
+
+
+class ReversalRef(BaseModel):
+    task_id: str
+    reversal_id: str
+
+
+def initiation_start(initiation: PaymentInitiation) -> StartSpec:
+    # One run per initiation, ever: a create sent again while it runs finds it (USE_EXISTING),
+    # and once it closed (rejected, deleted, fully reversed) nothing starts it again
+    # (REJECT_DUPLICATE), so an action on a closed initiation is refused, never replayed.
+    p = initiation
+    return StartSpec(
+        INITIATION_WORKFLOW, initiation_workflow_id(p.id),
+        InitiationInput(initiation_id=p.id, connector_id=p.connector_id, provider=p.provider,
+                        reference=p.reference, type=p.type.value, amount=p.amount,
+                        asset=p.asset, scheduled_at=p.scheduled_at),
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=(
+            SearchAttributePair(search_attributes.CONNECTOR_ID, p.connector_id),
+            SearchAttributePair(search_attributes.PROVIDER, p.provider),
+            SearchAttributePair(search_attributes.STATUS,
+                                InitiationStatus.WAITING_FOR_VALIDATION.value),
+            SearchAttributePair(search_attributes.KIND, p.type.value)),
+        summary=f"{p.type.value} of {p.amount} {p.asset} ({p.reference})"[:200],
+        details=f"payment initiation {p.id} on connector {p.connector_id}; approve, reject, "
+                "retry, reverse and delete are updates",
     )

@@ -38,7 +38,9 @@ from domain.payments.plugin import (
     FetchPage,
     PSPAccount,
     PSPBalance,
+    PSPInitiation,
     PSPPayment,
+    PSPReversal,
     RetryableError,
 )
 
@@ -93,6 +95,27 @@ class DummypayPlugin:
         return PSPAccount(reference=bank_account.id, created_at=bank_account.created_at,
                           name=bank_account.name, metadata=dict(bank_account.metadata),
                           raw={k: v for k, v in raw.items() if v is not None})
+
+    async def create_initiation(self, initiation: PSPInitiation) -> PSPPayment:
+        """Succeeds at once, as Formance's dummypay does: the payment's reference is the
+        attempt's idempotency key, so asking again is the same payment."""
+        now = datetime.now(UTC)
+        return PSPPayment(
+            reference=initiation.idempotency_key, created_at=now, updated_at=now,
+            type=PaymentType(initiation.type), amount=initiation.amount,
+            asset=initiation.asset, status=PaymentStatus.SUCCEEDED,
+            source_account_reference=initiation.source_account_reference,
+            destination_account_reference=initiation.destination_account_reference,
+            metadata=dict(initiation.metadata),
+            raw={"idempotencyKey": initiation.idempotency_key})
+
+    async def reverse_initiation(self, reversal: PSPReversal) -> PSPPayment:
+        now = datetime.now(UTC)
+        return PSPPayment(
+            reference=reversal.idempotency_key, created_at=now, updated_at=now,
+            type=PaymentType(reversal.type), amount=reversal.amount, asset=reversal.asset,
+            status=PaymentStatus.REFUNDED, metadata=dict(reversal.metadata),
+            raw={"reverses": reversal.payment_reference})
 
     # --- files --------------------------------------------------------------------------------
 

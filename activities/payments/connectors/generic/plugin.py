@@ -22,7 +22,9 @@ from domain.payments.plugin import (
     NotImplementedByPlugin,
     PSPAccount,
     PSPBalance,
+    PSPInitiation,
     PSPPayment,
+    PSPReversal,
     RateLimitedError,
     RetryableError,
 )
@@ -97,6 +99,39 @@ class GenericPlugin:
         # The generic API lists beneficiaries but has no operation that creates one.
         raise NotImplementedByPlugin("creating a bank account")
 
+    # --- payment initiations ------------------------------------------------------------------
+
+    async def create_initiation(self, initiation: PSPInitiation) -> PSPPayment:
+        """POST /transfers or /payouts with the attempt's idempotency key: the spec asks the
+        provider to answer the existing one when the key was seen."""
+        path = "/transfers" if initiation.type == "TRANSFER" else "/payouts"
+        body = {"idempotencyKey": initiation.idempotency_key, "amount": str(initiation.amount),
+                "currency": initiation.asset,
+                "sourceAccountId": initiation.source_account_reference or "",
+                "destinationAccountId": initiation.destination_account_reference or "",
+                "description": initiation.description, "metadata": initiation.metadata}
+        x = await self._call("POST", path, json=body)
+        if not isinstance(x, dict):
+            raise RetryableError(f"generic provider: {path} did not answer an object")
+        created = _time(x.get("createdAt"), "createdAt")
+        try:
+            status = PaymentStatus(str(x.get("status")))
+        except ValueError:
+            raise RetryableError(
+                f"generic provider: unknown status {x.get('status')!r}") from None
+        return PSPPayment(
+            reference=_text(x, "id"), created_at=created,
+            updated_at=_time(x["updatedAt"], "updatedAt") if x.get("updatedAt") else created,
+            type=_TYPES[initiation.type], amount=_amount(x, "amount"),
+            asset=_text(x, "currency"), status=status,
+            source_account_reference=x.get("sourceAccountId") or None,
+            destination_account_reference=x.get("destinationAccountId") or None,
+            metadata=_metadata(x), raw=x)
+
+    async def reverse_initiation(self, reversal: PSPReversal) -> PSPPayment:
+        # The generic API has no operation that reverses a transfer or payout.
+        raise NotImplementedByPlugin("reversing a payment")
+
     # --- HTTP -------------------------------------------------------------------------------
 
     async def _list(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -106,10 +141,13 @@ class GenericPlugin:
         return body
 
     async def _get(self, path: str, params: dict[str, Any]) -> Any:
+        return await self._call("GET", path, params=params)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = await self.http.get(
-                f"{self.endpoint}{path}", params=params,
-                headers={"Authorization": f"Bearer {self.api_key}"})
+            response = await self.http.request(
+                method, f"{self.endpoint}{path}",
+                headers={"Authorization": f"Bearer {self.api_key}"}, **kwargs)
         except httpx.TimeoutException as exc:
             raise RetryableError(f"generic provider: {path} timed out ({exc!r})") from exc
         except httpx.HTTPError as exc:  # refused, reset, DNS: the provider may come back

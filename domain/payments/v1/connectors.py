@@ -13,8 +13,11 @@ from domain.payments.v1.providers import v1_provider
 
 
 def only_connector(provider: str, connectors: Iterable[Connector]) -> Connector:
-    """The one installed connector of `provider` (v3 name)."""
-    found = [c for c in connectors if c.provider == provider]
+    """The one installed connector of `provider` (v3 name). One being uninstalled does not
+    count beside a live one (a reset replaces the connector by a copy under a new id: both
+    exist for a moment), but is still found alone, so that an uninstall can be asked again."""
+    of_provider = [c for c in connectors if c.provider == provider]
+    found = [c for c in of_provider if not c.scheduled_for_deletion] or of_provider
     if not found:
         raise NotFoundError(f"no {v1_provider(provider)} connector is installed")
     if len(found) > 1:

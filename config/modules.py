@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config.ledger import PipelineSettings
+from config.orchestration import OrchestrationSettings
 from config.payments import PaymentsSettings
 from config.reconciliation import ReconciliationSettings
 from config.search import SearchSettings
@@ -19,5 +20,6 @@ class ModuleSettings:
     webhooks: WebhooksSettings = field(default_factory=WebhooksSettings)
     pipelines: PipelineSettings = field(default_factory=PipelineSettings)
     payments: PaymentsSettings = field(default_factory=PaymentsSettings)
+    orchestration: OrchestrationSettings = field(default_factory=OrchestrationSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     reconciliation: ReconciliationSettings = field(default_factory=ReconciliationSettings)

@@ -20,7 +20,8 @@ from config.webhooks import WebhooksSettings
 from storage.database import Database
 from storage.events.dispatcher import OutboxDispatcher
 from storage.webhooks.consumer import WebhookDeliveriesConsumer
-from storage.webhooks.delivery_queue import DeliveryQueue
+from workers.metrics import CountedDeliveryQueue
+from workers.search_dispatch import run_search_indexer
 from workers.webhooks import retry_starter
 from workflows.client import connect
 
@@ -29,7 +30,9 @@ log = logging.getLogger("ledgerflow.dispatcher")
 # (settings, database, temporal client, module settings, stop) -> a loop that runs until `stop`.
 ConsumerLoop = Callable[[Settings, Database, Client, ModuleSettings, asyncio.Event],
                         Awaitable[None]]
-OUTBOX_CONSUMERS: dict[str, ConsumerLoop] = {}
+OUTBOX_CONSUMERS: dict[str, ConsumerLoop] = {
+    "search": run_search_indexer,
+}
 
 
 async def run_dispatcher(
@@ -48,7 +51,7 @@ async def run_dispatcher(
     )
     async with new_http_client(webhooks.http_timeout.total_seconds(),
                                webhooks.max_concurrent_sends) as http:
-        sender = BatchSender(DeliveryQueue(database), WebhookHttpSender(http),
+        sender = BatchSender(CountedDeliveryQueue(database), WebhookHttpSender(http),
                              retry_starter(client, webhooks), webhooks)
         log.info("events dispatcher running (webhooks, %s)", ", ".join(OUTBOX_CONSUMERS))
         await asyncio.gather(

@@ -1,0 +1,83 @@
+"""What a document offers to a query, derived from the object it holds (`data`), so a document
+is only ever written whole and an index can be rebuilt from the objects alone.
+
+* `indexed_fields`: the fields `key=value` and range terms match. Top-level scalars and lists of
+  scalars as they are (times rewritten by times.py so they compare as text), `metadata` as a map
+  of strings, and for transactions the posting fields Formance indexes (`source`, `destination`,
+  `asset`, `amount`, one list each).
+* `free_text`: the string leaves of the object, which free terms match (capped, so one huge
+  `rawData` cannot bloat the index).
+* `sort_value`: the field each kind is listed by when no sort is given (Formance's defaults)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.search.models import Document, Kind
+from domain.search.times import normalise_time
+
+TIME_FIELDS = frozenset({
+    "timestamp", "createdAt", "lastUpdatedAt", "updatedAt", "insertedAt", "revertedAt",
+    "scheduledAt", "date",
+})
+DEFAULT_SORT: dict[Kind, str] = {
+    Kind.ACCOUNT: "address",
+    Kind.TRANSACTION: "txid",
+    Kind.PAYMENT: "reference",
+    Kind.PAYMENT_TRANSFER_INITIATION: "createdAt",
+    Kind.PAYMENT_BALANCE: "createdAt",
+    Kind.PAYMENT_BANK_ACCOUNT: "createdAt",
+    Kind.AUDIT: "id",
+}
+FREE_TEXT_MAX_CHARS = 4096
+_SCALARS = (str, int, float, bool)
+
+
+def _scalar(key: str, value: Any) -> Any:
+    if isinstance(value, str) and key in TIME_FIELDS:
+        return normalise_time(value) or value
+    return value
+
+
+def indexed_fields(doc: Document) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in doc.data.items():
+        if key == "metadata" and isinstance(value, dict):
+            out["metadata"] = {k: v for k, v in value.items() if isinstance(v, _SCALARS)}
+        elif isinstance(value, _SCALARS):
+            out[key] = _scalar(key, value)
+        elif isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+            out[key] = [_scalar(key, v) for v in value]
+    if doc.key.kind is Kind.TRANSACTION:
+        postings = [p for p in doc.data.get("postings") or [] if isinstance(p, dict)]
+        for field, source in (("source", "source"), ("destination", "destination"),
+                              ("asset", "asset"), ("amount", "amount")):
+            out[field] = [p[source] for p in postings if source in p]
+    return out
+
+
+def free_text(doc: Document) -> str:
+    parts: list[str] = []
+    size = 0
+
+    def walk(value: Any) -> None:
+        nonlocal size
+        if size >= FREE_TEXT_MAX_CHARS:
+            return
+        if isinstance(value, str):
+            parts.append(value)
+            size += len(value) + 1
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(doc.data)
+    return " ".join(parts)[:FREE_TEXT_MAX_CHARS]
+
+
+def sort_value(doc: Document, indexed: dict[str, Any] | None = None) -> Any:
+    fields = indexed if indexed is not None else indexed_fields(doc)
+    return fields.get(DEFAULT_SORT[doc.key.kind])

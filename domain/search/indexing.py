@@ -1,0 +1,205 @@
+"""From events to documents: pure code, the same for every sink.
+
+`touched_keys` names the documents a batch of events reads (the sink loads them first), and
+`apply_events` plays the events over them in order and returns the documents to write. Each
+document keeps the outbox id of the last event applied; an event older than that is skipped for
+that document, so a batch handed over again (a redelivery, a sink without transactions) changes
+nothing. Two events on one document are written in the order their sources committed them: a
+ledger account or transaction, a payment, is locked by its writer while its event is inserted,
+so ids of one document's events grow in commit order.
+
+Indexed: ledger COMMITTED_TRANSACTIONS, REVERTED_TRANSACTION, SAVED_METADATA, DELETED_METADATA
+(transactions and accounts); payments SAVED_PAYMENT, SAVED_BALANCE (the latest balance per
+account and asset), SAVED_BANK_ACCOUNT, SAVED_PAYMENT_INITIATION and its adjustments, and
+CONNECTOR_RESET (the old connector's documents are dropped); every event of every app as an
+AUDIT document."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.events.models import Event
+from domain.search.models import NO_LEDGER, Document, DocumentKey, Kind
+
+PAYMENT_KINDS = (Kind.PAYMENT, Kind.PAYMENT_BALANCE, Kind.PAYMENT_TRANSFER_INITIATION)
+
+
+@dataclass
+class IndexChanges:
+    """What a batch does to the index: documents to write whole, then connectors whose
+    documents are dropped (CONNECTOR_RESET)."""
+
+    documents: dict[DocumentKey, Document] = field(default_factory=dict)
+    dropped_connectors: list[str] = field(default_factory=list)
+
+
+def _ledger_of(event: Event) -> str:
+    payload = event.envelope.get("payload") or {}
+    return str(event.envelope.get("ledger") or payload.get("ledger") or NO_LEDGER)
+
+
+def account_key(ledger: str, address: str) -> DocumentKey:
+    return DocumentKey(Kind.ACCOUNT, ledger, address)
+
+
+def transaction_key(ledger: str, txid: object) -> DocumentKey:
+    return DocumentKey(Kind.TRANSACTION, ledger, str(txid))
+
+
+def balance_id(account_id: str, asset: str) -> str:
+    return f"{account_id}/{asset}"
+
+
+def _addresses(tx: dict[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for p in tx.get("postings") or []:
+        seen.setdefault(str(p.get("source")), None)
+        seen.setdefault(str(p.get("destination")), None)
+    return list(seen)
+
+
+def touched_keys(events: Iterable[Event]) -> set[DocumentKey]:
+    """The documents `apply_events` reads: what the sink loads before calling it."""
+    keys: set[DocumentKey] = set()
+    for event in events:
+        payload = event.envelope.get("payload") or {}
+        ledger = _ledger_of(event)
+        if event.app == "ledger":
+            for tx in _ledger_transactions(event.type, payload):
+                keys.add(transaction_key(ledger, tx.get("id")))
+                keys.update(account_key(ledger, a) for a in _addresses(tx))
+            keys.update(account_key(ledger, a) for a in payload.get("accountMetadata") or {})
+            if event.type in ("SAVED_METADATA", "DELETED_METADATA"):
+                kind = Kind.ACCOUNT if payload.get("targetType") == "ACCOUNT" else Kind.TRANSACTION
+                keys.add(DocumentKey(kind, ledger, str(payload.get("targetId"))))
+        elif event.type == "SAVED_PAYMENT_INITIATION_ADJUSTMENT":
+            keys.add(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
+                                 str(payload.get("paymentInitiationID"))))
+    return keys
+
+
+def _ledger_transactions(event_type: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    if event_type == "COMMITTED_TRANSACTIONS":
+        return [t for t in payload.get("transactions") or [] if isinstance(t, dict)]
+    if event_type == "REVERTED_TRANSACTION":
+        return [t for t in (payload.get("revertedTransaction"), payload.get("revertTransaction"))
+                if isinstance(t, dict)]
+    return []
+
+
+class _Batch:
+    def __init__(self, loaded: dict[DocumentKey, Document]) -> None:
+        self.docs = {k: Document(k, copy.deepcopy(d.data), d.event_id) for k, d in loaded.items()}
+        self.changes = IndexChanges()
+
+    def current(self, key: DocumentKey, event: Event) -> Document | None:
+        """The document as the event may change it; None when it is absent, or newer than the
+        event (then the event is not applied to it)."""
+        doc = self.docs.get(key)
+        if doc is not None and doc.event_id > event.id:
+            return None
+        return doc
+
+    def put(self, key: DocumentKey, data: dict[str, Any], event: Event) -> None:
+        existing = self.docs.get(key)
+        if existing is not None and existing.event_id > event.id:
+            return
+        doc = Document(key, data, event.id)
+        self.docs[key] = doc
+        self.changes.documents[key] = doc
+
+    def touch(self, doc: Document, event: Event) -> None:
+        doc.event_id = event.id
+        self.changes.documents[doc.key] = doc
+
+
+def apply_events(events: Sequence[Event], loaded: dict[DocumentKey, Document]) -> IndexChanges:
+    batch = _Batch(loaded)
+    for event in events:
+        payload = event.envelope.get("payload") or {}
+        if event.app == "ledger":
+            _ledger_event(batch, event, _ledger_of(event), payload)
+        elif event.app == "payments":
+            _payments_event(batch, event, payload)
+        batch.put(DocumentKey(Kind.AUDIT, _ledger_of(event), str(event.id)),
+                  audit_data(event), event)
+    return batch.changes
+
+
+def audit_data(event: Event) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": event.id, "app": event.app, "type": event.type,
+                            "date": event.envelope.get("date"),
+                            "payload": event.envelope.get("payload")}
+    ledger = _ledger_of(event)
+    if ledger:
+        data["ledger"] = ledger
+    if event.idempotency_key:
+        data["idempotencyKey"] = event.idempotency_key
+    return data
+
+
+def transaction_data(ledger: str, tx: dict[str, Any]) -> dict[str, Any]:
+    return {**tx, "ledger": ledger, "txid": tx.get("id")}
+
+
+def _ensure_account(batch: _Batch, ledger: str, address: str, event: Event) -> Document | None:
+    key = account_key(ledger, address)
+    if key not in batch.docs:
+        batch.put(key, {"address": address, "ledger": ledger, "metadata": {}}, event)
+    return batch.current(key, event)
+
+
+def _ledger_event(batch: _Batch, event: Event, ledger: str, payload: dict[str, Any]) -> None:
+    for tx in _ledger_transactions(event.type, payload):
+        batch.put(transaction_key(ledger, tx.get("id")), transaction_data(ledger, tx), event)
+        for address in _addresses(tx):
+            _ensure_account(batch, ledger, address, event)
+    for address, metadata in (payload.get("accountMetadata") or {}).items():
+        doc = _ensure_account(batch, ledger, address, event)
+        if doc is not None and metadata:
+            doc.data["metadata"] = {**(doc.data.get("metadata") or {}), **metadata}
+            batch.touch(doc, event)
+    if event.type not in ("SAVED_METADATA", "DELETED_METADATA"):
+        return
+    target = str(payload.get("targetId"))
+    if payload.get("targetType") == "ACCOUNT":
+        found = _ensure_account(batch, ledger, target, event)
+    else:
+        # A transaction is indexed by its own event first; one missing here was never indexed
+        # (the reindex command brings it).
+        found = batch.current(transaction_key(ledger, target), event)
+    if found is None:
+        return
+    metadata = dict(found.data.get("metadata") or {})
+    if event.type == "SAVED_METADATA":
+        metadata.update(payload.get("metadata") or {})
+    else:
+        metadata.pop(str(payload.get("key")), None)
+    found.data["metadata"] = metadata
+    batch.touch(found, event)
+
+
+def _payments_event(batch: _Batch, event: Event, payload: dict[str, Any]) -> None:
+    kind = {"SAVED_PAYMENT": Kind.PAYMENT, "SAVED_BANK_ACCOUNT": Kind.PAYMENT_BANK_ACCOUNT,
+            "SAVED_PAYMENT_INITIATION": Kind.PAYMENT_TRANSFER_INITIATION}.get(event.type)
+    if kind is not None and payload.get("id") is not None:
+        batch.put(DocumentKey(kind, NO_LEDGER, str(payload["id"])), dict(payload), event)
+    elif event.type == "SAVED_BALANCE" and payload.get("accountID") is not None:
+        key = DocumentKey(Kind.PAYMENT_BALANCE, NO_LEDGER,
+                          balance_id(str(payload["accountID"]), str(payload.get("asset"))))
+        batch.put(key, {"id": key.id, **payload}, event)
+    elif event.type == "SAVED_PAYMENT_INITIATION_ADJUSTMENT":
+        initiation = batch.current(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
+                                               str(payload.get("paymentInitiationID"))), event)
+        if initiation is not None and payload.get("status") is not None:
+            initiation.data["status"] = payload["status"]
+            batch.touch(initiation, event)
+    elif event.type == "CONNECTOR_RESET" and payload.get("connectorID"):
+        connector = str(payload["connectorID"])
+        batch.changes.dropped_connectors.append(connector)
+        for key, doc in list(batch.changes.documents.items()):
+            if key.kind in PAYMENT_KINDS and doc.data.get("connectorID") == connector:
+                del batch.changes.documents[key]

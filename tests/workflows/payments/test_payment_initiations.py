@@ -7,7 +7,9 @@ tests/replay (LEDGERFLOW_RECORD_HISTORIES=1)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +81,178 @@ async def test_create_approve_processed_with_dummypay(env: Env, tmp_path: Path) 
     _error(await env.http.post(f"{P}/payment-initiations/{pid}/approve"), 400, "VALIDATION")
     assert len(await env.statuses(pid)) == 3
     await env.record(pid, "initiation_processed")
+
+
+async def test_reject_then_every_action_is_refused(env: Env, tmp_path: Path) -> None:
+    connected = await _dummypay(env, tmp_path)
+    pid = await env.create(connected)
+    r = await env.http.post(f"{P}/payment-initiations/{pid}/reject")
+    assert r.status_code == 204, r.text
+    assert (await env.get(pid))["status"] == "REJECTED"
+    assert await env.statuses(pid) == ["WAITING_FOR_VALIDATION", "REJECTED"]
+    await env.handle(pid).result()  # nothing more can happen: the workflow closed
+    for action in ("approve", "reject", "retry"):
+        message = _error(await env.http.post(f"{P}/payment-initiations/{pid}/{action}"),
+                         400, "VALIDATION")
+        assert "REJECTED" in message
+    _error(await env.http.delete(f"{P}/payment-initiations/{pid}"), 400, "VALIDATION")
+    assert await env.statuses(pid) == ["WAITING_FOR_VALIDATION", "REJECTED"]
+    await env.record(pid, "initiation_rejected")
+
+
+async def test_delete_while_waiting(env: Env, tmp_path: Path) -> None:
+    connected = await _dummypay(env, tmp_path)
+    pid = await env.create(connected)
+    assert (await env.http.delete(f"{P}/payment-initiations/{pid}")).status_code == 204
+    _error(await env.http.get(f"{P}/payment-initiations/{pid}"), 404, "NOT_FOUND")
+    _error(await env.http.post(f"{P}/payment-initiations/{pid}/approve"), 404, "NOT_FOUND")
+
+
+async def test_scheduled_initiation_waits_for_its_time(env: Env, tmp_path: Path) -> None:
+    connected = await _dummypay(env, tmp_path)
+    at = datetime.now(UTC) + timedelta(seconds=3)
+    pid = await env.create(connected, scheduledAt=at.isoformat())
+    assert (await env.get(pid))["scheduledAt"].startswith(at.strftime("%Y-%m-%dT%H:%M:%S"))
+    r = await env.http.post(f"{P}/payment-initiations/{pid}/approve")
+    assert r.status_code == 202, r.text
+    assert (await env.get(pid))["status"] == "SCHEDULED_FOR_PROCESSING"
+    assert (await env.task(r.json()["data"]["taskID"]))["status"] == "PROCESSING"
+    await env.status(pid, "PROCESSED", within=30)
+    assert datetime.now(UTC) >= at
+    assert await env.statuses(pid) == ["WAITING_FOR_VALIDATION", "SCHEDULED_FOR_PROCESSING",
+                                       "PROCESSING", "PROCESSED"]
+    await env.record(pid, "initiation_scheduled")
+
+
+async def test_deleting_a_scheduled_initiation_cancels_its_timer(env: Env) -> None:
+    # Beyond Formance (which deletes only while WAITING_FOR_VALIDATION).
+    connected = await _generic(env)
+    at = datetime.now(UTC) + timedelta(hours=1)
+    pid = await env.create(connected, scheduledAt=at.isoformat())
+    task_id = (await env.http.post(f"{P}/payment-initiations/{pid}/approve")).json()[
+        "data"]["taskID"]
+    assert (await env.http.delete(f"{P}/payment-initiations/{pid}")).status_code == 204
+    await asyncio.wait_for(env.handle(pid).result(), 10)  # closed well before the hour
+    _error(await env.http.get(f"{P}/payment-initiations/{pid}"), 404, "NOT_FOUND")
+    task = await env.task(task_id)
+    assert task["status"] == "FAILED" and "deleted" in task["error"]
+    assert env.psp.sends.requests == {}
+
+
+async def test_retry_after_a_provider_failure(env: Env) -> None:
+    connected = await _generic(env)
+    env.psp.sends.fail, env.psp.sends.status = 1, 400  # refused: not retried by Temporal
+    pid = await env.create(connected, type="PAYOUT")
+    first = (await env.http.post(f"{P}/payment-initiations/{pid}/approve")).json()[
+        "data"]["taskID"]
+    await env.status(pid, "FAILED")
+    failed = await env.get(pid)
+    assert "400" in failed["error"]
+    assert (await env.task(first))["status"] == "FAILED"
+    _error(await env.http.post(f"{P}/payment-initiations/{pid}/approve"), 400, "VALIDATION")
+    r = await env.http.post(f"{P}/payment-initiations/{pid}/retry")
+    assert r.status_code == 202, r.text
+    second = r.json()["data"]["taskID"]
+    assert second != first
+    await env.status(pid, "PROCESSED")
+    assert await env.statuses(pid) == ["WAITING_FOR_VALIDATION", "PROCESSING", "FAILED",
+                                       "PROCESSING", "PROCESSED"]
+    task = await env.task(second)
+    assert task["status"] == "SUCCEEDED"
+    # Attempt 2 sent with its own key; attempt 1 was refused and made nothing.
+    assert env.psp.sends.created == {f"{pid}-2": 1}
+    assert env.psp.sends.requests == {f"{pid}-1": 1, f"{pid}-2": 1}
+    payment = (await env.http.get(f"{P}/payments/{task['createdObjectID']}")).json()["data"]
+    assert (payment["type"], payment["amount"], payment["reference"]) == (
+        "PAYOUT", 1000, f"mv-{pid}-2")
+    _error(await env.http.post(f"{P}/payment-initiations/{pid}/retry"), 400, "VALIDATION")
+    await env.record(pid, "initiation_retried")
+
+
+async def test_partial_then_full_reversal(env: Env, tmp_path: Path) -> None:
+    connected = await _dummypay(env, tmp_path)
+    pid = await env.create(connected, no_validation=True)
+    await env.status(pid, "PROCESSED")
+
+    async def reverse(**over: Any) -> Any:
+        body = {"reference": "refund-1", "description": "refund", "amount": 400,
+                "asset": "EUR/2", **over}
+        return await env.http.post(f"{P}/payment-initiations/{pid}/reverse", json=body)
+
+    _error(await reverse(asset="USD/2"), 400, "VALIDATION")
+    _error(await reverse(amount=1001), 400, "VALIDATION")
+    _error(await reverse(amount=0), 400, "VALIDATION")
+    r = await reverse()
+    assert r.status_code == 202, r.text
+    first = r.json()["data"]
+    await env.status(pid, "REVERSED")
+    assert (await env.task(first["taskID"]))["status"] == "SUCCEEDED"
+    # 600 left: more is refused, 600 is the rest.
+    message = _error(await reverse(reference="refund-2", amount=601), 400, "VALIDATION")
+    assert "600" in message
+    r = await reverse(reference="refund-2", amount=600)
+    assert r.status_code == 202, r.text
+    second = r.json()["data"]
+    assert second["paymentInitiationReversalID"] != first["paymentInitiationReversalID"]
+    await asyncio.wait_for(env.handle(pid).result(), 30)  # nothing left to reverse
+    assert (await env.task(second["taskID"]))["status"] == "SUCCEEDED"
+    r = await env.http.get(f"{P}/payment-initiations/{pid}/adjustments")
+    adjustments = list(reversed(r.json()["cursor"]["data"]))
+    assert [(a["status"], a["amount"]) for a in adjustments] == [
+        ("WAITING_FOR_VALIDATION", None), ("PROCESSING", None), ("PROCESSED", None),
+        ("REVERSE_PROCESSING", 400), ("REVERSED", 400), ("REVERSE_PROCESSING", 600),
+        ("REVERSED", 600)]
+    related = (await env.http.get(f"{P}/payment-initiations/{pid}/payments")).json()
+    assert len(related["cursor"]["data"]) == 3  # the transfer and the two refunds
+    _error(await reverse(reference="refund-3", amount=1), 400, "VALIDATION")
+    await env.record(pid, "initiation_reversed")
+
+
+async def test_reverse_refused_while_another_runs(env: Env) -> None:
+    connected = await _generic(env)
+    pid = await env.create(connected, no_validation=True)
+    await env.status(pid, "PROCESSED")
+    # The generic API cannot reverse: the reversal fails, the initiation stays reversible.
+    first = await env.http.post(f"{P}/payment-initiations/{pid}/reverse", json={
+        "reference": "refund-1", "description": "", "amount": 100, "asset": "EUR/2"})
+    second = await env.http.post(f"{P}/payment-initiations/{pid}/reverse", json={
+        "reference": "refund-2", "description": "", "amount": 100, "asset": "EUR/2"})
+    assert first.status_code == 202, first.text
+    assert "in progress" in _error(second, 400, "VALIDATION")
+    await env.status(pid, "REVERSE_FAILED")
+    task = await env.task(first.json()["data"]["taskID"])
+    assert task["status"] == "FAILED" and "not implemented" in task["error"]
+
+
+async def test_approve_racing_reject_exactly_one_wins(env: Env, tmp_path: Path) -> None:
+    connected = await _dummypay(env, tmp_path)
+    for _ in range(3):
+        pid = await env.create(connected)
+        approve, reject = await asyncio.gather(
+            env.http.post(f"{P}/payment-initiations/{pid}/approve"),
+            env.http.post(f"{P}/payment-initiations/{pid}/reject"))
+        codes = sorted([approve.status_code, reject.status_code])
+        assert codes in ([202, 400], [204, 400]), (approve.text, reject.text)
+        loser = approve if approve.status_code == 400 else reject
+        assert loser.json()["errorCode"] == "VALIDATION"
+        statuses = await env.statuses(pid)
+        assert statuses.count("REJECTED") + statuses.count("PROCESSING") == 1, statuses
+
+
+async def test_no_validation_sends_at_once(env: Env, tmp_path: Path) -> None:
+    connected = await _dummypay(env, tmp_path)
+    r = await env.http.post(f"{P}/payment-initiations", params={"noValidation": "true"},
+                            json=connected.body(reference="now-1"))
+    assert r.status_code == 202, r.text
+    data = r.json()["data"]
+    await env.status(data["paymentInitiationID"], "PROCESSED")
+    assert (await env.task(data["taskID"]))["status"] == "SUCCEEDED"
+    # The same create again is the same initiation, sent once.
+    again = await env.http.post(f"{P}/payment-initiations", params={"noValidation": "true"},
+                                json=connected.body(reference="now-1"))
+    assert again.status_code == 202, again.text
+    assert again.json()["data"]["paymentInitiationID"] == data["paymentInitiationID"]
+    assert "taskID" not in again.json()["data"]
+    other = await env.http.post(f"{P}/payment-initiations",
+                                json=connected.body(reference="now-1", amount=5))
+    _error(other, 409, "CONFLICT")

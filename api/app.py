@@ -20,10 +20,12 @@ from api.errors import error_response, install_error_handlers
 from api.health import HealthChecks
 from api.input_guard import InputGuard
 from api.ledger.hot_writes import hot_writes, is_hot
+from api.metrics import measured, metrics_endpoint
 from api.modules import VERSION, Module
 from config.modules import ModuleSettings
 from config.settings import Settings
 from storage.database import Database
+from workflows.telemetry import configure_tracing
 
 
 class GatewayApp(FastAPI):
@@ -35,6 +37,10 @@ class GatewayApp(FastAPI):
     input_guard: InputGuard | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Every request counted, timed and traced (api/metrics.py), the hot writes included.
+        await measured(scope, receive, send, self._guarded)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.input_guard is not None and scope["type"] == "http":
             await self.input_guard(scope, receive, send, self._dispatch)
             return
@@ -51,6 +57,8 @@ class GatewayApp(FastAPI):
 def create_app(settings: Settings, *, database: Database | None = None,
                module_settings: ModuleSettings | None = None) -> FastAPI:
     owns_database = database is None
+    if settings.otel_exporter_otlp_endpoint:  # before the Temporal client connects
+        configure_tracing("ledgerflow-api", settings.otel_exporter_otlp_endpoint)
     db = database or Database(
         settings.effective_database_url, pool_size=settings.database_pool_size
     )
@@ -97,6 +105,8 @@ def create_app(settings: Settings, *, database: Database | None = None,
             "versions": [{"name": m.name, "version": VERSION, "health": not report[m.name]}
                          for m in mods],
         }
+
+    app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
 
     @app.get("/_healthcheck", tags=["gateway"])
     async def healthcheck() -> JSONResponse:

@@ -46,8 +46,31 @@ class Settings(BaseSettings):
     stack_region: str = "local"
     stack_env: str = "dev"
 
-    # Temporal workers: which task queues this process polls ("all" in dev).
+    # Temporal workers: which task queues this process polls ("all" in dev). A queue is named
+    # in full (ledgerflow-payments) or by its group (payments). `python -m workers worker
+    # --queues ... --concurrency N` overrides these two for one process.
     worker_task_queues: str = "all"
+    worker_concurrency: int = Field(
+        100, ge=1, le=10_000, description="activities one worker process runs at once on each "
+        "task queue it polls (Temporal's max_concurrent_activities)")
+    worker_queue_concurrency: str = Field(
+        "", description="per-queue overrides of WORKER_CONCURRENCY: `payments=8,webhooks=64`")
+    worker_queue_rate_limits: str = Field(
+        "", description="activities per second across every worker of a queue, enforced by "
+        "the Temporal server (a provider's rate limit): `payments=5`")
+    worker_drain_grace_seconds: int = Field(
+        30, ge=0, le=3600, description="on SIGTERM a worker stops polling and lets the "
+        "activities in flight finish for this long; those still running are then cancelled "
+        "(and retried by another worker) and the process exits 0")
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Prometheus /metrics of a worker process, with the "
+        "Temporal SDK's own metrics; unset = not served")
+    dispatcher_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Prometheus /metrics of the events dispatcher; "
+        "unset = not served")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, description="an OTLP/HTTP collector (http://collector:4318): traces of requests, "
+        "workflow starts, workflows and activities are exported there; unset = no tracing")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -106,6 +129,12 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit():
             raise ValueError("TEMPORAL_ADDRESS must be host:port, e.g. localhost:7233")
         return value
+
+    @field_validator("worker_metrics_port", "dispatcher_metrics_port",
+                     "otel_exporter_otlp_endpoint", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("public_base_url")
     @classmethod

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
+from workers.signals import until_signal
+
+if TYPE_CHECKING:
+    from storage.database import Database
 
 
 def _settings() -> Settings:
@@ -23,12 +28,28 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
-async def _until_signal(run: object) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await run(stop)  # type: ignore[operator]
+def _doctor(settings: Settings, queues: str | None) -> int:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its set-up chatter hid the checks
+    from config.modules import ModuleSettings
+    from storage.database import Database
+    from workers import doctor
+    from workers.pool import selected_queues
+    from workers.registry import registrations
+
+    async def go() -> int:
+        # The queues something is registered on (modules configured onto one queue share it).
+        regs = registrations(Database(settings.effective_database_url, pool_size=1),
+                             ModuleSettings())
+        for reg in regs.values():
+            await reg.close()
+        # Named queues are checked as named (a group name resolved when it is one of ours).
+        chosen = [selected_queues(q, regs)[0] if q in {*regs, *(n.rpartition("-")[2]
+                                                           for n in regs)} else q
+                  for q in (q.strip() for q in queues.split(",")) if q] if queues \
+            else sorted(regs)
+        return await doctor.run(settings, chosen)
+
+    return asyncio.run(go())
 
 
 def _migrate(settings: Settings) -> int:
@@ -105,12 +126,39 @@ def _auth_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _dispatcher_metrics(settings: Settings, database: Database, stop: asyncio.Event
+                        ) -> list[Awaitable[None]]:
+    """With DISPATCHER_METRICS_PORT: /metrics served, and the outbox lag kept up to date."""
+    from workflows.telemetry import configure_tracing
+
+    configure_tracing("ledgerflow-dispatcher", settings.otel_exporter_otlp_endpoint)
+    if settings.dispatcher_metrics_port is None:
+        return []
+    from workers import outbox_lag
+    from workers.metrics import serve_metrics
+
+    serve_metrics(settings.dispatcher_metrics_port)
+    return [outbox_lag.run(database, stop)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ledgerflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("dev", help="the whole stack: PostgreSQL, Temporal, migrations, workers, API")
     sub.add_parser("api", help="the HTTP API (uvicorn)")
-    sub.add_parser("worker", help="Temporal workers for WORKER_TASK_QUEUES")
+    worker = sub.add_parser("worker", help="a worker pool: Temporal workers for its task "
+                            "queues (WORKER_TASK_QUEUES); drains on SIGTERM")
+    worker.add_argument("--queues", help="comma-separated task queues or groups "
+                        "(payments,webhooks) or 'all'; default: WORKER_TASK_QUEUES")
+    worker.add_argument("--concurrency", type=int, help="activities at once per queue in this "
+                        "process; default: WORKER_CONCURRENCY and WORKER_QUEUE_CONCURRENCY")
+    doctor = sub.add_parser("doctor", help="check PostgreSQL (reachable, migrated), Temporal's "
+                            "search attributes and that every task queue has workers")
+    doctor.add_argument("--queues", help="the task queues to check; default: every queue a "
+                        "module runs on")
+    recorder = sub.add_parser("record-histories", help="re-record the replay histories of "
+                            "tests/replay/histories/ from the workflow tests (a checkout only)")
+    recorder.add_argument("--module", action="append", help="repeatable; default: every module")
     sub.add_parser("dispatcher", help="the events dispatcher: outbox to webhooks (one is enough)")
     sub.add_parser("migrate", help="apply database migrations (a no-op when up to date) and "
                    "the AUTH_BOOTSTRAP_* settings")
@@ -132,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     psp.add_argument("--payments", type=int, default=20)
     psp.add_argument("--api-key", help="required as `Authorization: Bearer <key>` if set")
     args = parser.parse_args(argv)
+    if args.command == "record-histories":  # its own throwaway stack: no settings either
+        from workers.record_histories import record
+
+        return record(args.module)
     if args.command == "fake-psp":  # needs no settings: it is the provider, not the stack
         from workers.fake_psp import serve as serve_psp
 
@@ -154,8 +206,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         from workers.worker import run_workers
 
-        asyncio.run(_until_signal(lambda stop: run_workers(settings, stop)))
+        if args.concurrency is not None and args.concurrency < 1:
+            parser.error("--concurrency must be at least 1")
+        try:
+            asyncio.run(until_signal(lambda stop: run_workers(
+                settings, stop, queues=args.queues, concurrency=args.concurrency)))
+        except ValueError as exc:  # a queue or limit that does not exist: said, not a traceback
+            print(f"ledgerflow: {exc}", file=sys.stderr)
+            return 2
         return 0
+    if args.command == "doctor":
+        return _doctor(settings, args.queues)
     if args.command == "dispatcher":
         from storage.database import Database
         from workers.dispatcher import run_dispatcher
@@ -170,11 +231,12 @@ def main(argv: list[str] | None = None) -> int:
             database = Database(settings.effective_database_url,
                                 pool_size=max(settings.database_pool_size, (sends + 1) // 2))
             try:
-                await run_dispatcher(settings, database, stop)
+                await asyncio.gather(run_dispatcher(settings, database, stop),
+                                     *_dispatcher_metrics(settings, database, stop))
             finally:
                 await database.dispose()
 
-        asyncio.run(_until_signal(dispatch))
+        asyncio.run(until_signal(dispatch))
         return 0
     if args.command == "migrate":
         return _migrate(settings)

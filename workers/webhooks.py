@@ -16,8 +16,8 @@ from config.webhooks import WebhooksSettings
 from domain.webhooks.models import Delivery
 from domain.webhooks.policy import RetrySchedule
 from storage.database import Database
-from storage.webhooks.delivery_queue import DeliveryQueue
 from storage.webhooks.store import SqlWebhookStore
+from workers.metrics import CountedDeliveryQueue
 from workers.registration import Registration
 from workflows.start import start_options
 from workflows.webhooks.all import WORKFLOWS
@@ -42,7 +42,7 @@ def retry_starter(client: Client, settings: WebhooksSettings) -> StartRetry:
 def webhook_activities(database: Database, settings: WebhooksSettings) -> WebhookActivities:
     # One client for the worker's lifetime: connections to receivers are reused across attempts.
     http = new_http_client(settings.http_timeout.total_seconds(), settings.max_concurrent_sends)
-    return WebhookActivities(DeliveryQueue(database), SqlWebhookStore(database),
+    return WebhookActivities(CountedDeliveryQueue(database), SqlWebhookStore(database),
                              WebhookHttpSender(http))
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -19,12 +18,17 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from config.modules import ModuleSettings
 from config.settings import Settings
 from storage.database import Database
+from workers.metrics import worker_runtime
+from workers.pool import PoolPlan, plan, selected_queues
 from workers.registration import Registration
 from workers.registry import registrations
-from workflows import task_queues
 from workflows.client import connect
+from workflows.telemetry import configure_tracing
 
 log = logging.getLogger("ledgerflow.workers")
+
+__all__ = ["build_workers", "poll_until", "run_workers", "sandbox_runner", "selected_queues",
+           "worker_options"]
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
@@ -46,50 +50,53 @@ def worker_options() -> dict[str, Any]:
             "sticky_queue_schedule_to_start_timeout": STICKY_QUEUE_TIMEOUT}
 
 
-def selected_queues(setting: str, configured: Iterable[str] = ()) -> list[str]:
-    """`all`, or a comma-separated list of known task queues (the reserved names and those the
-    module settings configure)."""
-    known = list(dict.fromkeys([*task_queues.ALL, *configured]))
-    if setting.strip() == "all":
-        return known
-    wanted = [q.strip() for q in setting.split(",") if q.strip()]
-    unknown = sorted(set(wanted) - set(known))
-    if unknown:
-        raise ValueError(f"unknown task queue(s) {unknown}; known: {', '.join(known)} or 'all'")
-    return wanted
-
-
-def build_workers(client: Client, regs: dict[str, Registration], queues: Iterable[str],
+def build_workers(client: Client, regs: dict[str, Registration], pool: PoolPlan,
                   executor: ThreadPoolExecutor) -> list[Worker]:
     workers = []
-    for queue in queues:
+    for queue in pool.queues:
         reg = regs.get(queue)
         if not reg:
             log.info("task queue %s has nothing to run yet; not polling it", queue)
             continue
         workers.append(Worker(
             client, task_queue=queue, workflows=reg.workflows, activities=reg.activities,
-            activity_executor=executor, **worker_options(),
+            activity_executor=executor, **worker_options(), **pool.worker_kwargs(queue),
         ))
     return workers
 
 
-async def run_workers(settings: Settings, stop: asyncio.Event) -> None:
-    """Poll until `stop` is set, then finish in-flight tasks (graceful shutdown)."""
+async def run_workers(settings: Settings, stop: asyncio.Event, *, queues: str | None = None,
+                      concurrency: int | None = None) -> None:
+    """Poll until `stop` is set, then drain: polling stops at once, the activities in flight
+    have the pool's grace period to finish (the rest are cancelled, and retried elsewhere)."""
+    runtime = worker_runtime(settings.worker_metrics_port)
+    configure_tracing("ledgerflow-worker", settings.otel_exporter_otlp_endpoint)
     database = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
-    client = await connect(settings.effective_temporal_address, settings.temporal_namespace)
+    client = await connect(settings.effective_temporal_address, settings.temporal_namespace,
+                           runtime=runtime)
     regs = registrations(database, ModuleSettings())
-    with ThreadPoolExecutor(max_workers=16) as executor:
-        workers = build_workers(client, regs, selected_queues(settings.worker_task_queues, regs),
-                                executor)
-        log.info("workers polling: %s", ", ".join(w.task_queue for w in workers) or "none")
-        try:
-            async with _all(workers):
-                await stop.wait()
-        finally:
-            for reg in regs.values():
-                await reg.close()
-            await database.dispose()
+    try:
+        pool = plan(settings, regs, queues=queues, concurrency=concurrency)
+        with ThreadPoolExecutor(max_workers=16) as executor:
+            workers = build_workers(client, regs, pool, executor)
+            log.info("workers polling: %s", ", ".join(
+                f"{w.task_queue} (at most {pool.limits[w.task_queue].concurrency} activities)"
+                for w in workers) or "none")
+            await poll_until(workers, stop, pool.grace)
+    finally:
+        for reg in regs.values():
+            await reg.close()
+        await database.dispose()
+    log.info("workers stopped")
+
+
+async def poll_until(workers: list[Worker], stop: asyncio.Event, grace: timedelta) -> None:
+    """Run the workers until `stop`; then drain them (their graceful_shutdown_timeout, from
+    the pool plan, is `grace`) and return."""
+    async with _all(workers):
+        await stop.wait()
+        log.info("stopping: no new tasks; activities in flight have %.0f s to finish",
+                 grace.total_seconds())
 
 
 class _all:

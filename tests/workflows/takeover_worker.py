@@ -1,17 +1,22 @@
-"""A worker process for the takeover test: one workflow calling one activity through the
-module template's Stub (activities/stub.py) and @activity_defn (activities/defn.py). Run as a
-process (`python -m tests.workflows.takeover_worker ADDRESS QUEUE MARKER`), its activity
-announces itself in MARKER and then never returns, so the test can SIGKILL it mid-activity."""
+"""A worker process for the takeover and drain tests: one workflow calling one activity through
+the module template's Stub (activities/stub.py) and @activity_defn (activities/defn.py), served
+the way production serves a pool (workers/pool.py options, workers/worker.py `poll_until`,
+workers/signals.py: SIGTERM drains).
+
+Run as `python -m tests.workflows.takeover_worker ADDRESS QUEUE GRACE_SECONDS`. The activity's
+first attempt writes this process's pid to the marker file, then holds for `hold_seconds`; a
+later attempt (a retry after a kill) answers at once. Each answer names the process."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 from pydantic import BaseModel
-from temporalio import workflow
+from temporalio import activity, workflow
 
 from activities.defn import activity_defn
 from activities.stub import Stub
@@ -22,10 +27,12 @@ WORKFLOW = "takeover-test"
 
 class Work(BaseModel):
     marker: str
+    hold_seconds: float = 3600.0
 
 
 class Done(BaseModel):
     by: str
+    attempt: int
 
 
 # A live attempt may take a minute; a dead worker must not make the workflow wait that long.
@@ -39,29 +46,35 @@ class TakeoverWorkflow:
         return await do_work(data)
 
 
-@activity_defn(ACTIVITY)
-async def stuck(data: Work) -> Done:
-    Path(data.marker).write_text("started")  # noqa: ASYNC240 - a few bytes, test only
-    await asyncio.sleep(3600)
-    return Done(by="stuck")
+def work_activity(by: str):  # type: ignore[no-untyped-def]
+    @activity_defn(ACTIVITY)
+    async def work(data: Work) -> Done:
+        attempt = activity.info().attempt
+        if attempt == 1:
+            Path(data.marker).write_text(str(os.getpid()))  # noqa: ASYNC240 - a few bytes
+            await asyncio.sleep(data.hold_seconds)
+        return Done(by=by, attempt=attempt)
+
+    return work
 
 
-@activity_defn(ACTIVITY)
-async def finish(data: Work) -> Done:
-    return Done(by="second worker")
-
-
-async def _main(address: str, queue: str) -> None:
+async def _main(address: str, queue: str, grace: float) -> None:
     from temporalio.worker import Worker
 
-    from workers.worker import worker_options
+    from workers.pool import PoolPlan, QueueLimits
+    from workers.signals import until_signal
+    from workers.worker import poll_until, worker_options
     from workflows.client import connect
 
+    pool = PoolPlan([queue], {queue: QueueLimits(concurrency=4, per_second=None)},
+                    timedelta(seconds=grace))
     client = await connect(address)
-    async with Worker(client, task_queue=queue, workflows=[TakeoverWorkflow],
-                      activities=[stuck], **worker_options()):
-        await asyncio.Event().wait()
+    worker = Worker(client, task_queue=queue, workflows=[TakeoverWorkflow],
+                    activities=[work_activity(f"pid {os.getpid()}")],
+                    **worker_options(), **pool.worker_kwargs(queue))
+    await until_signal(lambda stop: poll_until([worker], stop, pool.grace))
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1], sys.argv[2]))
+    asyncio.run(_main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
+    print("drained", flush=True)

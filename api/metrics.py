@@ -1,0 +1,118 @@
+"""The API's Prometheus series and its request spans.
+
+Every HTTP request, the ledger's hot writes included, is counted by method, route template and
+status class and timed in a histogram: labels come from the route the request matched (the
+template, `/api/ledger/v2/{ledger}/transactions`), never from the raw path, so a client cannot
+grow the series without bound (unmatched requests share one label). Ledger writes get their own
+counter. One increment and one observation per request; nothing per posting.
+
+When tracing is on (workflows/telemetry.py), each request is a server span, current while the
+request runs, so the workflow it starts (and that workflow's activities) join its trace.
+
+`GET /metrics` serves this process's registry; with PROMETHEUS_MULTIPROC_DIR set (several
+uvicorn workers, API_WORKERS > 1) it serves every worker process's series added up."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+
+from opentelemetry.trace import SpanKind
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from api.ledger.hot_writes import is_hot
+from workflows.telemetry import tracer
+
+HTTP_REQUESTS = Counter("ledgerflow_http_requests", "HTTP requests served",
+                        ["method", "route", "status"])
+HTTP_LATENCY = Histogram(
+    "ledgerflow_http_request_duration_seconds", "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+LEDGER_WRITES = Counter("ledgerflow_ledger_writes", "Ledger write requests (transactions, bulks)",
+                        ["route", "status"])
+
+UNMATCHED = "(unmatched)"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# The ledger's write routes: the two the app answers before routing (api/ledger/hot_writes.py)
+# and, through the router, the same two and v1's.
+_HOT_TEMPLATES = {"transactions": "/api/ledger/v2/{ledger}/transactions",
+                  "_bulk": "/api/ledger/v2/{ledger}/_bulk"}
+_LEDGER_WRITE_SUFFIXES = ("/transactions", "/_bulk", "/transactions/batch")
+
+Dispatch = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def route_template(scope: Scope, hot: bool) -> str:
+    if hot:
+        return _HOT_TEMPLATES[scope["path"].rsplit("/", 1)[1]]
+    template = getattr(scope.get("route"), "path", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    # A module's routes live under its Mount, whose (static) prefix routing left in root_path.
+    return f"{scope.get('root_path', '')}{template}"
+
+
+async def measured(scope: Scope, receive: Receive, send: Send, dispatch: Dispatch) -> None:
+    """Serves one ASGI call through `dispatch`, counting and timing it (HTTP only)."""
+    if scope["type"] != "http":
+        await dispatch(scope, receive, send)
+        return
+    hot = is_hot(scope)
+    status = 500  # what the client sees if the app fails before answering
+
+    async def send_status(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+    started = time.perf_counter()
+    spans = tracer()
+    try:
+        if spans is None:
+            await dispatch(scope, receive, send_status)
+        else:
+            with spans.start_as_current_span(f"{method} request", kind=SpanKind.SERVER) as span:
+                try:
+                    await dispatch(scope, receive, send_status)
+                finally:
+                    route = route_template(scope, hot)
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.request.method", method)
+                    span.set_attribute("http.route", route)
+                    span.set_attribute("http.response.status_code", status)
+    finally:
+        route = route_template(scope, hot)
+        status_class = f"{status // 100}xx"
+        HTTP_REQUESTS.labels(method, route, status_class).inc()
+        HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+        if method == "POST" and route.startswith("/api/ledger/") \
+                and route.endswith(_LEDGER_WRITE_SUFFIXES):
+            LEDGER_WRITES.labels(route, status_class).inc()
+
+
+def _registry() -> CollectorRegistry:
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+async def metrics_endpoint(_: Request) -> Response:
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)

@@ -23,6 +23,7 @@ Control endpoints (not part of the spec) under `/_fake`:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
 from bisect import bisect_left
@@ -64,6 +65,16 @@ class Sends:
     status: int = 400
     delay: float = 0.0
     pending: bool = False
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def hold(self, delay: float) -> None:
+        """Each send answers `delay` seconds after the payment is made, until released."""
+        self.delay = delay
+        self.released.clear()
+
+    def release(self) -> None:
+        self.delay = 0.0
+        self.released.set()
 
 
 @dataclass
@@ -225,7 +236,8 @@ def create_app(psp: FakePSP | None = None) -> Starlette:
 
         response = await guarded(request, made)
         if sends.delay:
-            await asyncio.sleep(sends.delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sends.released.wait(), sends.delay)
         return response
 
     # --- control -------------------------------------------------------------------------------
@@ -260,7 +272,7 @@ def create_app(psp: FakePSP | None = None) -> Starlette:
         sends = psp.sends
         sends.fail = int(body.get("fail", 0))
         sends.status = int(body.get("status", 400))
-        sends.delay = float(body.get("delay", 0.0))
+        sends.hold(float(body.get("delay", 0.0)))
         sends.pending = bool(body.get("pending", False))
         return JSONResponse({"ok": True})
 

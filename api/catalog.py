@@ -13,6 +13,7 @@ from api.auth import router as auth_router
 from api.ledger import LedgerRequestContext
 from api.ledger import router as ledger_router
 from api.modules import Module
+from api.orchestration import router as orchestration_router
 from api.payments import router as payments_router
 from api.reconciliation import router as reconciliation_router
 from api.search import router as search_router
@@ -22,6 +23,7 @@ from config.modules import ModuleSettings
 from storage.auth import tables as auth_tables
 from storage.ledger import exporters_store, schemas_store
 from storage.ledger import tables as ledger_tables
+from storage.orchestration import tables as orchestration_tables
 from storage.payments import tables as payments_tables
 from storage.reconciliation import tables as reconciliation_tables
 from storage.search import tables as search_tables
@@ -40,7 +42,9 @@ def modules(settings: ModuleSettings) -> list[Module]:
         Module("ledger", router=ledger_router, wrap=LedgerRequestContext, tables=ledger),
         Module("payments", router=_checked(payments_router), tables=_tables(payments_tables),
                task_queue=settings.payments.task_queue),
-        Module("orchestration"),
+        Module("orchestration", router=_checked(orchestration_router),
+               tables=_tables(orchestration_tables),
+               task_queue=settings.orchestration.task_queue),
         Module("reconciliation", router=_checked(reconciliation_router),
                tables=_tables(reconciliation_tables),
                task_queue=settings.reconciliation.task_queue),

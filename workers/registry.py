@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from config.modules import ModuleSettings
 from storage.database import Database
-from workers import ledger, payments, reconciliation, wallets, webhooks
+from workers import ledger, orchestration, payments, reconciliation, wallets, webhooks
 from workers.registration import Registration
 
 Register = Callable[[Database, ModuleSettings], Registration]
 
 MODULES: dict[str, Register] = {
     "ledger": ledger.register,
+    "orchestration": orchestration.register,
     "payments": payments.register,
     "reconciliation": reconciliation.register,
     "wallets": wallets.register,

@@ -1,0 +1,1 @@
+"""Flow instances on Temporal: one workflow per instance, its stages run inside it."""

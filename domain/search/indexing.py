@@ -10,9 +10,9 @@ so ids of one document's events grow in commit order.
 
 Indexed: ledger COMMITTED_TRANSACTIONS, REVERTED_TRANSACTION, SAVED_METADATA, DELETED_METADATA
 (transactions and accounts); payments SAVED_PAYMENT, SAVED_BALANCE (the latest balance per
-account and asset), SAVED_BANK_ACCOUNT, SAVED_PAYMENT_INITIATION and its adjustments, and
-CONNECTOR_RESET (the old connector's documents are dropped); every event of every app as an
-AUDIT document."""
+account and asset), SAVED_BANK_ACCOUNT, SAVED_PAYMENT_INITIATION with its adjustments (its
+status) and related payments (`relatedPaymentIDs`), and CONNECTOR_RESET (the old connector's
+documents are dropped); every event of every app as an AUDIT document."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ from domain.events.models import Event
 from domain.search.models import NO_LEDGER, Document, DocumentKey, Kind
 
 PAYMENT_KINDS = (Kind.PAYMENT, Kind.PAYMENT_BALANCE, Kind.PAYMENT_TRANSFER_INITIATION)
+_FROM_ADJUSTMENTS = ("status", "error", "relatedPaymentIDs")
+_INITIATION_UPDATES = ("SAVED_PAYMENT_INITIATION_ADJUSTMENT",
+                       "SAVED_PAYMENT_INITIATION_RELATED_PAYMENT")
 
 
 @dataclass
@@ -75,7 +78,10 @@ def touched_keys(events: Iterable[Event]) -> set[DocumentKey]:
             if event.type in ("SAVED_METADATA", "DELETED_METADATA"):
                 kind = Kind.ACCOUNT if payload.get("targetType") == "ACCOUNT" else Kind.TRANSACTION
                 keys.add(DocumentKey(kind, ledger, str(payload.get("targetId"))))
-        elif event.type == "SAVED_PAYMENT_INITIATION_ADJUSTMENT":
+        elif event.type == "SAVED_PAYMENT_INITIATION":
+            keys.add(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
+                                 str(payload.get("id"))))
+        elif event.type in _INITIATION_UPDATES:
             keys.add(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
                                  str(payload.get("paymentInitiationID"))))
     return keys
@@ -186,20 +192,40 @@ def _payments_event(batch: _Batch, event: Event, payload: dict[str, Any]) -> Non
     kind = {"SAVED_PAYMENT": Kind.PAYMENT, "SAVED_BANK_ACCOUNT": Kind.PAYMENT_BANK_ACCOUNT,
             "SAVED_PAYMENT_INITIATION": Kind.PAYMENT_TRANSFER_INITIATION}.get(event.type)
     if kind is not None and payload.get("id") is not None:
-        batch.put(DocumentKey(kind, NO_LEDGER, str(payload["id"])), dict(payload), event)
+        key = DocumentKey(kind, NO_LEDGER, str(payload["id"]))
+        data = dict(payload)
+        existing = batch.docs.get(key)
+        if kind is Kind.PAYMENT_TRANSFER_INITIATION and existing is not None:
+            # Its own event carries no status: the adjustments' fields stay.
+            data.update({k: v for k, v in existing.data.items() if k in _FROM_ADJUSTMENTS})
+        batch.put(key, data, event)
     elif event.type == "SAVED_BALANCE" and payload.get("accountID") is not None:
         key = DocumentKey(Kind.PAYMENT_BALANCE, NO_LEDGER,
                           balance_id(str(payload["accountID"]), str(payload.get("asset"))))
         batch.put(key, {"id": key.id, **payload}, event)
-    elif event.type == "SAVED_PAYMENT_INITIATION_ADJUSTMENT":
-        initiation = batch.current(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
-                                               str(payload.get("paymentInitiationID"))), event)
-        if initiation is not None and payload.get("status") is not None:
-            initiation.data["status"] = payload["status"]
-            batch.touch(initiation, event)
+    elif event.type in _INITIATION_UPDATES:
+        _initiation_update(batch, event, payload)
     elif event.type == "CONNECTOR_RESET" and payload.get("connectorID"):
         connector = str(payload["connectorID"])
         batch.changes.dropped_connectors.append(connector)
         for key, doc in list(batch.changes.documents.items()):
             if key.kind in PAYMENT_KINDS and doc.data.get("connectorID") == connector:
                 del batch.changes.documents[key]
+
+
+def _initiation_update(batch: _Batch, event: Event, payload: dict[str, Any]) -> None:
+    """An initiation's status is its latest adjustment's; its payments are listed by id."""
+    initiation = batch.current(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
+                                           str(payload.get("paymentInitiationID"))), event)
+    if initiation is None:
+        return
+    if event.type == "SAVED_PAYMENT_INITIATION_ADJUSTMENT" and payload.get("status"):
+        initiation.data["status"] = payload["status"]
+        if payload.get("error"):
+            initiation.data["error"] = payload["error"]
+    elif payload.get("paymentID"):
+        related = list(initiation.data.get("relatedPaymentIDs") or [])
+        if payload["paymentID"] not in related:
+            related.append(payload["paymentID"])
+        initiation.data["relatedPaymentIDs"] = related
+    batch.touch(initiation, event)

@@ -9,6 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.reconciliation.evaluations import Evaluation
+from domain.reconciliation.periods import Cadence
+from domain.reconciliation.rules import Rule
+from domain.reconciliation.templates import Outcome, Source
+
 READ_LEDGER_BALANCES = "reconciliation.read_ledger_balances"
 READ_POOL_BALANCES = "reconciliation.read_pool_balances"
 STORE_RECONCILIATION = "reconciliation.store_reconciliation"
@@ -32,3 +37,42 @@ class Balances(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     balances: dict[str, int]
+
+LOAD_RULE = "reconciliation.load_rule"
+READ_SOURCE = "reconciliation.read_source"
+STORE_EVALUATION = "reconciliation.store_evaluation"
+SYNC_RULE_SCHEDULE = "reconciliation.sync_rule_schedule"
+
+
+class RuleRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    rule_id: str
+
+
+class LoadedRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    rule: Rule | None  # None: deleted since the run was started
+
+
+class ReadSourceInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    source: Source
+    at: datetime
+
+
+class StoreEvaluationInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    evaluation: Evaluation
+    outcomes: list[Outcome]
+    # The period of the alerts is the one of `at` in the rule's time zone (computed by the
+    # activity: time zone data is read from disk, which a workflow must not do).
+    at: datetime
+    cadence: Cadence
+    tz: str | None
+    severity: str
+    labels: dict[str, str]
+
+
+class ScheduleState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    state: str  # "absent", "active" or "paused"

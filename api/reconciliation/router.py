@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.dependencies import dependencies
 from api.modules import VERSION
+from api.reconciliation import alerts, rules
 from api.reconciliation.listing import cursor, json_body, listing
 from api.reconciliation.temporal import run_reconciliation
 from domain.reconciliation import views
@@ -19,6 +20,8 @@ from storage.reconciliation.policies_store import PgPoliciesStore
 from storage.reconciliation.sources import PgSources
 
 router = APIRouter(tags=["reconciliation.v1"])
+router.include_router(rules.router)
+router.include_router(alerts.router)
 
 
 def _service(request: Request) -> PoliciesService:

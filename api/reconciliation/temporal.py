@@ -11,11 +11,23 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Request
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.dependencies import dependencies
+from api.temporal import TemporalUnavailableError
+from domain.reconciliation.errors import EvaluationRunningError, RuleNotFoundError
+from domain.reconciliation.evaluations import Evaluation
 from domain.reconciliation.models import Reconciliation
 from domain.reconciliation.policies import RunRequest
-from workflows.reconciliation.inputs import RunInput, run_start
+from domain.reconciliation.rules import Rule
+from domain.reconciliation.scheduling import EvaluateInput
+from workflows.reconciliation.inputs import (
+    RunInput,
+    SyncResult,
+    evaluate_start,
+    run_start,
+    sync_schedule_start,
+)
 
 
 async def run_reconciliation(request: Request, run: RunRequest) -> Reconciliation:
@@ -27,3 +39,34 @@ async def run_reconciliation(request: Request, run: RunRequest) -> Reconciliatio
                     at_payments=run.at_payments)
     return await deps.temporal.execute(run_start(data, settings.run_timeout),
                                        settings.task_queue, Reconciliation)
+
+
+async def sync_rule_schedule(request: Request, rule_id: str) -> str:
+    """Waits until the rule's Temporal Schedule matches the rule (one short activity), so the
+    answer to a rule change means its schedule changed too. Temporal down: the rule is saved
+    and the client is told to send the change again (a sync reads the rule as stored)."""
+    deps = dependencies(request)
+    try:
+        result = await deps.temporal.execute(sync_schedule_start(rule_id),
+                                             deps.modules.reconciliation.task_queue, SyncResult)
+    except TemporalUnavailableError as exc:
+        raise TemporalUnavailableError(
+            "the rule was saved but its schedule could not be updated; send the change "
+            "again") from exc
+    return result.state
+
+
+async def evaluate_rule(request: Request, rule: Rule, data: EvaluateInput) -> Evaluation:
+    """Starts the rule's on-demand evaluation and waits for the stored result (as a run)."""
+    deps = dependencies(request)
+    settings = deps.modules.reconciliation
+    try:
+        result = await deps.temporal.execute(
+            evaluate_start(data, rule.template_kind.value, settings.run_timeout),
+            settings.task_queue, Evaluation | None)  # type: ignore[arg-type]
+    except WorkflowAlreadyStartedError:
+        raise EvaluationRunningError(rule.id) from None
+    if result is None:  # deleted between the request's check and the run
+        raise RuleNotFoundError(rule.id)
+    assert isinstance(result, Evaluation)
+    return result

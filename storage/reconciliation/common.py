@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, insert
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.pagination import Page
@@ -32,3 +32,11 @@ async def emit(conn: AsyncConnection, event_type: EventType, payload: dict[str, 
     await conn.execute(insert(events_outbox).values(
         app=APP, type=event_type.value,
         envelope=event_envelope(APP, event_type.value, payload, date=now), created_at=now))
+
+
+def matching(table: Table, filters: dict[str, str], columns: dict[str, str]) -> Select[Any]:
+    """SELECT of the table's rows whose columns equal the filters (API key -> column name)."""
+    stmt = select(table)
+    for key, value in filters.items():
+        stmt = stmt.where(table.c[columns[key]] == value)
+    return stmt

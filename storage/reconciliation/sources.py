@@ -11,6 +11,7 @@ from typing import Any
 from domain.ledger.errors import LedgerNotFoundError
 from domain.ledger.query import parse_list_query
 from domain.ledger.query.fields import Resource
+from domain.ledger.query.params import MAX_PAGE_SIZE
 from domain.ledger.service import LedgerService
 from domain.reconciliation.errors import SourceNotFoundError
 from storage.database import Database
@@ -38,6 +39,28 @@ class PgSources:
         q = replace(parse_list_query(Resource.ACCOUNTS, query=query or None), pit=at)
         try:
             return await self.ledger.aggregate_balances(ledger, q)
+        except LedgerNotFoundError:
+            raise SourceNotFoundError(f"ledger {ledger!r} not found") from None
+
+    async def ledger_split(self, ledger: str, query: dict[str, Any], at: datetime
+                           ) -> tuple[dict[str, int], dict[str, int]]:
+        """Per asset, the sum of the matched accounts' positive balances and of their negative
+        ones at `at` (effective date, as aggregated balances), page by page."""
+        positive: dict[str, int] = {}
+        negative: dict[str, int] = {}
+        q = replace(parse_list_query(Resource.ACCOUNTS, query=query or None,
+                                     page_size=MAX_PAGE_SIZE, expand=["effectiveVolumes"]),
+                    pit=at)
+        try:
+            while True:
+                page = await self.ledger.list_accounts(ledger, q)
+                for account in page.data:
+                    for asset, volumes in (account.effective_volumes or {}).items():
+                        side = positive if volumes.balance > 0 else negative
+                        side[asset] = side.get(asset, 0) + volumes.balance
+                if page.next is None:
+                    return positive, negative
+                q = parse_list_query(Resource.ACCOUNTS, cursor=page.next)
         except LedgerNotFoundError:
             raise SourceNotFoundError(f"ledger {ledger!r} not found") from None
 

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
+from temporalio.common import SearchAttributePair, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from domain.reconciliation.scheduling import EvaluateInput
 from workflows import search_attributes
 from workflows.start import StartSpec
 
@@ -51,4 +52,60 @@ def run_start(data: RunInput, timeout: timedelta) -> StartSpec:
                 f"{data.at_ledger.isoformat()}, pool {data.pool_id} at "
                 f"{data.at_payments.isoformat()}",
         execution_timeout=timeout,
+    )
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+EVALUATE_WORKFLOW = "reconciliation-evaluate-rule"
+SYNC_SCHEDULE_WORKFLOW = "reconciliation-sync-rule-schedule"
+
+
+def evaluate_workflow_id(rule_id: str) -> str:
+    """An on-demand evaluation (scheduled ones are `reconciliation-rule-<id>-<time>`)."""
+    return f"reconciliation-rule-{rule_id}-evaluate"
+
+
+def sync_schedule_workflow_id(rule_id: str) -> str:
+    return f"reconciliation-rule-{rule_id}-schedule-sync"
+
+
+class SyncInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    rule_id: str
+
+
+class SyncResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    state: str  # "absent", "active" or "paused"
+
+
+def evaluate_start(data: EvaluateInput, kind: str, timeout: timedelta) -> StartSpec:
+    # One on-demand evaluation of a rule at a time: a second asked for while one runs is a
+    # conflict (409), not a second run racing the first on the rule's alerts; once it ended,
+    # the next one runs under the same id.
+    return StartSpec(
+        EVALUATE_WORKFLOW, evaluate_workflow_id(data.rule_id), data,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        search_attributes=(
+            SearchAttributePair(search_attributes.CONFIG_ID, data.rule_id),
+            SearchAttributePair(search_attributes.KIND, kind),
+        ),
+        summary=f"Evaluate rule ({kind}) on demand",
+        details=f"rule {data.rule_id}",
+        execution_timeout=timeout,
+    )
+
+
+def sync_schedule_start(rule_id: str) -> StartSpec:
+    # The latest change wins: a newer sync replaces one still running (each reads the rule as
+    # stored, so a replaced one would only have applied an older state).
+    return StartSpec(
+        SYNC_SCHEDULE_WORKFLOW, sync_schedule_workflow_id(rule_id), SyncInput(rule_id=rule_id),
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        search_attributes=(SearchAttributePair(search_attributes.CONFIG_ID, rule_id),),
+        summary="Match the rule's Temporal Schedule to the rule",
+        details=f"rule {rule_id}: cron, time zone, paused while disabled, deleted with it",
     )

@@ -14,7 +14,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from storage.database import Database
-from tests.integration.reconciliation.books import R, Books, at, eventually, iso, running
+from tests.integration.reconciliation.books import Books, R, at, eventually, iso, running
 from workflows.reconciliation.inputs import run_workflow_id
 
 HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories" / "reconciliation"

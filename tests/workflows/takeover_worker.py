@@ -17,12 +17,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
+from temporalio.exceptions import ApplicationError
 
 from activities.defn import activity_defn
 from activities.stub import Stub
 
 ACTIVITY = "takeover.do_work"
 WORKFLOW = "takeover-test"
+FAILING_WORKFLOW = "takeover-failing"
 
 
 class Work(BaseModel):
@@ -44,6 +46,15 @@ class TakeoverWorkflow:
     @workflow.run
     async def run(self, data: Work) -> Done:
         return await do_work(data)
+
+
+@workflow.defn(name=FAILING_WORKFLOW)
+class FailingWorkflow:
+    """Fails at once: what a worker's workflow-failure metrics count."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise ApplicationError("refused on purpose", non_retryable=True)
 
 
 def work_activity(by: str):  # type: ignore[no-untyped-def]

@@ -4,10 +4,17 @@ and the v3 workflow starts, answering errors in the v1 codes (api/payments/v1/er
 
 from fastapi import APIRouter
 
-from api.payments.v1 import accounts, bank_accounts, connectors, payments, pools
+from api.payments.v1 import (
+    accounts,
+    bank_accounts,
+    connectors,
+    payments,
+    pools,
+    transfer_initiations,
+)
 
 router = APIRouter()
-for _part in (connectors, accounts, payments, bank_accounts, pools):
+for _part in (connectors, accounts, payments, bank_accounts, pools, transfer_initiations):
     # Added flat (no prefix to apply): an included router is walked again on every request.
     router.routes.extend(_part.router.routes)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from domain.payments import ids
 from domain.payments.events import iso
+from domain.payments.initiation_events import ZERO_TIME
+from domain.payments.initiations import InitiationAdjustment, PaymentInitiation
 from domain.payments.models import (
     Account,
     Balance,
@@ -18,6 +20,7 @@ from domain.payments.models import (
     PoolBalance,
     Schedule,
 )
+from domain.payments.v1 import transfer_initiations as ti
 from domain.payments.v1.payments import adjustment_amounts, v1_scheme, v1_status, v1_type
 from domain.payments.v1.providers import v1_provider
 
@@ -94,3 +97,30 @@ def task(s: Schedule, name: str) -> dict[str, Any]:
             "updatedAt": iso(s.paused_at or s.created_at), "descriptor": {"name": name},
             "status": "STOPPED" if stopped else "ACTIVE", "state": None,
             "error": s.paused_reason if stopped else None}
+
+
+def transfer_initiation(p: PaymentInitiation,
+                        adjustments: list[InitiationAdjustment] | None = None,
+                        related: list[Payment] | None = None) -> dict[str, Any]:
+    """A payment initiation as the v1 TransferInitiation. With its adjustments (a read), its
+    v1 history and related payments too; its error is the latest adjustment's."""
+    out: dict[str, Any] = {
+        "id": p.id, "reference": p.reference, "createdAt": iso(p.created_at),
+        "scheduledAt": iso(p.scheduled_at) if p.scheduled_at else ZERO_TIME,
+        "description": p.description, "sourceAccountID": p.source_account_id or "",
+        "destinationAccountID": p.destination_account_id or "",
+        "connectorID": p.connector_id, "provider": v1_provider(p.provider),
+        "type": p.type.value, "amount": p.amount, "initialAmount": p.amount,
+        "asset": p.asset, "status": ti.status_of(p, adjustments).value, "error": p.error,
+        "metadata": p.metadata}
+    if related is not None:
+        out["relatedPayments"] = [{"paymentID": x.id, "createdAt": iso(x.created_at),
+                                   "status": v1_status(x.status)} for x in related]
+    if adjustments is not None:
+        history = ti.history(p, adjustments)
+        if history:
+            out["error"] = history[-1].error
+        out["relatedAdjustments"] = [
+            {"adjustmentID": a.id, "createdAt": iso(a.created_at), "status": a.status.value,
+             "error": a.error, "metadata": a.metadata} for a in reversed(history)]
+    return out

@@ -48,7 +48,8 @@ async def test_queues_come_from_module_settings(database: Database) -> None:
     try:
         assert set(regs) == {modules.wallets.task_queue, modules.webhooks.task_queue,
                              modules.pipelines.task_queue, modules.payments.task_queue,
-                             modules.reconciliation.task_queue}
+                             modules.reconciliation.task_queue,
+                             modules.orchestration.task_queue}
     finally:
         for reg in regs.values():
             await reg.close()

@@ -2,12 +2,13 @@
 background thread, a free port), with a payments worker and the fake PSP on real HTTP: the
 generic connector is installed, its accounts, balances and payments are read back, a pool of
 its accounts adds up their balances, and the connector is uninstalled, all through
-`sdk.payments.v3`."""
+`sdk.payments.v3`; a payment initiation is created, approved, read and listed with it."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,10 @@ import pytest
 from formance_sdk_python import SDK
 
 from config.modules import ModuleSettings
+from domain.payments import ids
+from domain.payments.models import Account, AccountType, Connector
 from storage.database import Database
+from storage.payments.store import PgPaymentsStore
 from tests.e2e.conftest import ServeApp
 from tests.support.payments_fake_psp import serve_fake_psp
 from tests.temporal_stack import ModuleStack, unique_modules
@@ -214,3 +218,73 @@ async def test_created_objects_and_bank_account_forward_with_the_sdk(
         listed = await v3.list_bank_accounts_async(request={})
         assert listed.v3_bank_accounts_cursor_response is not None
         assert [b.id for b in listed.v3_bank_accounts_cursor_response.cursor.data] == [bank_id]
+
+
+async def test_payment_initiation_create_approve_get_list_with_the_sdk(
+        served: str, database: Database, database_url: str, temporal_env: Any,
+        temporal_address: str, modules: ModuleSettings, tmp_path: Path) -> None:
+    store = PgPaymentsStore(database)
+    cid = ids.ConnectorID("dummypay", str(uuid.uuid4()))
+    await store.create_connector(Connector(
+        id=str(cid), reference=cid.reference, name="d", provider="dummypay",
+        created_at=datetime.now(UTC), config={"name": "d", "directory": str(tmp_path)}))
+    accounts = [(await store.create_account(Account(
+        id=ids.account_id(cid, ref), connector_id=str(cid), provider="dummypay",
+        reference=ref, created_at=datetime.now(UTC), type=AccountType.INTERNAL))).id
+        for ref in ("from", "to")]
+    stack = ModuleStack("payments", temporal_env, database, database_url, temporal_address,
+                        modules=modules)
+    v3 = SDK(server_url=served).payments.v3
+    async with stack.worker():
+        created = await v3.initiate_payment_async(request={"v3_initiate_payment_request": {
+            "reference": "sdk-payout-1", "connector_id": str(cid), "type": "PAYOUT",
+            "amount": 2500, "asset": "USD/2", "description": "from the SDK",
+            "source_account_id": accounts[0], "destination_account_id": accounts[1],
+            # The SDK requires scheduledAt: Go's zero time means "not scheduled".
+            "scheduled_at": datetime(1, 1, 1, tzinfo=UTC), "metadata": {"via": "sdk"}}})
+        assert created.status_code == 202, created
+        assert created.v3_initiate_payment_response is not None
+        pid = created.v3_initiate_payment_response.data.payment_initiation_id
+        assert pid is not None
+
+        got = await v3.get_payment_initiation_async(request={"payment_initiation_id": pid})
+        assert got.v3_get_payment_initiation_response is not None
+        assert got.v3_get_payment_initiation_response.data.status == "WAITING_FOR_VALIDATION"
+
+        approved = await v3.approve_payment_initiation_async(
+            request={"payment_initiation_id": pid})
+        assert approved.status_code == 202
+        assert approved.v3_approve_payment_initiation_response is not None
+        task_id = approved.v3_approve_payment_initiation_response.data.task_id
+
+        deadline = time.monotonic() + 60
+        while True:
+            got = await v3.get_payment_initiation_async(
+                request={"payment_initiation_id": pid})
+            assert got.v3_get_payment_initiation_response is not None
+            data = got.v3_get_payment_initiation_response.data
+            if data.status == "PROCESSED":
+                break
+            assert time.monotonic() < deadline, data.status
+            await asyncio.sleep(0.2)
+        assert (data.amount, data.asset, data.type, data.metadata) == (
+            2500, "USD/2", "PAYOUT", {"via": "sdk"})
+        task = await v3.get_task_async(request={"task_id": task_id})
+        assert task.v3_get_task_response is not None
+        assert task.v3_get_task_response.data.status == "SUCCEEDED"
+
+        listed = await v3.list_payment_initiations_async(request={"page_size": 10})
+        assert listed.v3_payment_initiations_cursor_response is not None
+        assert [p.id for p in listed.v3_payment_initiations_cursor_response.cursor.data] == \
+            [pid]
+        adjustments = await v3.list_payment_initiation_adjustments_async(
+            request={"payment_initiation_id": pid})
+        assert adjustments.v3_payment_initiation_adjustments_cursor_response is not None
+        assert [a.status for a in
+                adjustments.v3_payment_initiation_adjustments_cursor_response.cursor.data] == \
+            ["PROCESSED", "PROCESSING", "WAITING_FOR_VALIDATION"]
+        related = await v3.list_payment_initiation_related_payments_async(
+            request={"payment_initiation_id": pid})
+        assert related.v3_payment_initiation_related_payments_cursor_response is not None
+        [payment] = related.v3_payment_initiation_related_payments_cursor_response.cursor.data
+        assert payment.id == task.v3_get_task_response.data.created_object_id

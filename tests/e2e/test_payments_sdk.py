@@ -236,12 +236,13 @@ async def test_payment_initiation_create_approve_get_list_with_the_sdk(
                         modules=modules)
     v3 = SDK(server_url=served).payments.v3
     async with stack.worker():
-        created = await v3.initiate_payment_async(request={"v3_initiate_payment_request": {
+        request: Any = {"v3_initiate_payment_request": {
             "reference": "sdk-payout-1", "connector_id": str(cid), "type": "PAYOUT",
             "amount": 2500, "asset": "USD/2", "description": "from the SDK",
             "source_account_id": accounts[0], "destination_account_id": accounts[1],
             # The SDK requires scheduledAt: Go's zero time means "not scheduled".
-            "scheduled_at": datetime(1, 1, 1, tzinfo=UTC), "metadata": {"via": "sdk"}}})
+            "scheduled_at": datetime(1, 1, 1, tzinfo=UTC), "metadata": {"via": "sdk"}}}
+        created = await v3.initiate_payment_async(request=request)
         assert created.status_code == 202, created
         assert created.v3_initiate_payment_response is not None
         pid = created.v3_initiate_payment_response.data.payment_initiation_id

@@ -6,6 +6,7 @@ VALIDATED approves, with REJECTED rejects. A create may name the connector by pr
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -111,6 +112,17 @@ async def reverse_transfer_initiation(request: Request, transferId: str,
                                       initiations: Initiations) -> Response:
     await initiations.reverse(transferId, await json_object(request))
     return Response(status_code=204)
+
+
+@router.post("/connectors/{connector}/transfers", operation_id="connectorsTransfer")
+async def connectors_transfer(request: Request, connector: str, initiations: Initiations,
+                              payments: Payments) -> dict[str, Any]:
+    """A transfer on the provider's single connector, sent at once: a v3 transfer initiation
+    created validated, under a reference of its own (the answer's id is the initiation's)."""
+    found = await provider_connector(payments, connector)
+    body = ti.transfer_body(await json_object(request), found.id, f"transfer-{uuid.uuid4()}")
+    created = await initiations.create(body, no_validation=True)
+    return {"id": created.initiation_id}
 
 
 async def _read(initiations: PaymentInitiationsService, initiation_id: str) -> dict[str, Any]:

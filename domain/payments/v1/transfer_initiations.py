@@ -27,6 +27,8 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import ValidationError
+from domain.payments import ids
+from domain.payments.errors import InvalidIDError
 from domain.payments.initiations import InitiationAdjustment, InitiationStatus, PaymentInitiation
 
 S = InitiationStatus
@@ -146,3 +148,32 @@ def validated(body: dict[str, Any]) -> bool:
     if not isinstance(value, bool):
         raise ValidationError("validated must be a boolean")
     return value
+
+
+def transfer_body(body: Any, connector_id: str, reference: str) -> dict[str, Any]:
+    """`POST /connectors/{connector}/transfers` (a transfer between two accounts of the
+    connector, sent at once) as a v3 initiation body. `source` and `destination` are the
+    accounts' ids, or their references at the provider, as the legacy API took them."""
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object")
+    connector = ids.ConnectorID.parse(connector_id)
+
+    def account(key: str) -> str | None:
+        value = body.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise ValidationError(f"{key} must be an account id or reference")
+        try:
+            if ids.connector_of("account", value) == connector:
+                return value
+        except InvalidIDError:
+            pass
+        return ids.account_id(connector, value)
+
+    destination = account("destination")
+    if destination is None:
+        raise ValidationError("destination is required")
+    return {"reference": reference, "connectorID": connector_id, "type": "TRANSFER",
+            "amount": body.get("amount"), "asset": body.get("asset"),
+            "sourceAccountID": account("source"), "destinationAccountID": destination}

@@ -235,3 +235,29 @@ async def test_bad_input(env: Env, tmp_path: Path) -> None:
         _error(await env.http.request(method, f"{V1}/{unknown}{path}"), 404, "NOT_FOUND")
     _error(await env.http.post(f"{V1}/{by_provider['id']}/reverse", json=[]), 400,
            "VALIDATION")
+
+
+async def test_connector_transfer(env: Env, tmp_path: Path) -> None:
+    """`POST /connectors/{connector}/transfers`: sent at once on the provider's connector,
+    between accounts named by reference at the provider or by id."""
+    c = await env.connector("dummypay", {"name": "d", "directory": str(tmp_path)})
+    r = await env.http.post("/api/payments/connectors/DUMMY-PAY/transfers", json={
+        "amount": 250, "asset": "EUR/2", "source": "acc-0", "destination": "acc-1"})
+    assert r.status_code == 200, r.text
+    done = await _reaches(env, r.json()["id"], "PROCESSED")
+    assert (done["sourceAccountID"], done["destinationAccountID"], done["amount"],
+            done["type"]) == (c.source, c.destination, 250, "TRANSFER")
+    r = await env.http.post("/api/payments/connectors/DUMMY-PAY/transfers", json={
+        "amount": 5, "asset": "EUR/2", "destination": c.destination})
+    assert r.status_code == 200, r.text
+    assert (await _get(env, r.json()["id"]))["sourceAccountID"] == ""
+    for body in ({"amount": 5, "asset": "EUR/2", "destination": "nowhere"},
+                 {"amount": 5, "asset": "EUR/2"}, {"amount": -5, "asset": "EUR/2",
+                                                   "destination": "acc-1"}, []):
+        _error(await env.http.post("/api/payments/connectors/DUMMY-PAY/transfers", json=body),
+               400, "VALIDATION")
+    _error(await env.http.post("/api/payments/connectors/GENERIC/transfers", json={
+        "amount": 5, "asset": "EUR/2", "destination": "acc-1"}), 404, "NOT_FOUND")
+    await env.connector("dummypay", {"name": "d2", "directory": str(tmp_path)})
+    _error(await env.http.post("/api/payments/connectors/DUMMY-PAY/transfers", json={
+        "amount": 5, "asset": "EUR/2", "destination": "acc-1"}), 400, "VALIDATION")

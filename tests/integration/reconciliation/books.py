@@ -112,7 +112,8 @@ class Books:
         return str(r.json()["data"]["id"])
 
 
-async def eventually(check: Callable[[], Awaitable[T]], what: str, within: float = 60) -> T:
+async def eventually(check: Callable[[], Awaitable[T | None]], what: str,
+                     within: float = 60) -> T:
     deadline = time.monotonic() + within
     while True:
         try:

@@ -141,7 +141,7 @@ async def test_on_demand_evaluations_and_their_refusals(
         assert r.json()["data"]["result"] == "PASS", r.text
         assert len(await _alerts(http, rule["id"])) == 1
 
-        bad_rules = [
+        bad_rules: list[tuple[dict[str, Any], str]] = [
             ({"schedule": {"kind": "cron", "expr": "every day"}}, "schedule.expr"),
             ({"schedule": {"kind": "cron", "expr": "61 * * * *"}}, "minutes"),
             ({"schedule": {"kind": "cron", "expr": "* * * * *", "tz": "Mars/Olympus"}},

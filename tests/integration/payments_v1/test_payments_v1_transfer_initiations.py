@@ -251,9 +251,11 @@ async def test_connector_transfer(env: Env, tmp_path: Path) -> None:
         "amount": 5, "asset": "EUR/2", "destination": c.destination})
     assert r.status_code == 200, r.text
     assert (await _get(env, r.json()["id"]))["sourceAccountID"] == ""
-    for body in ({"amount": 5, "asset": "EUR/2", "destination": "nowhere"},
-                 {"amount": 5, "asset": "EUR/2"}, {"amount": -5, "asset": "EUR/2",
-                                                   "destination": "acc-1"}, []):
+    bodies: list[object] = [
+        {"amount": 5, "asset": "EUR/2", "destination": "nowhere"},
+        {"amount": 5, "asset": "EUR/2"},
+        {"amount": -5, "asset": "EUR/2", "destination": "acc-1"}, []]
+    for body in bodies:
         _error(await env.http.post("/api/payments/connectors/DUMMY-PAY/transfers", json=body),
                400, "VALIDATION")
     _error(await env.http.post("/api/payments/connectors/GENERIC/transfers", json={

@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from storage.database import Database
-from tests.workflows.payments.initiation_env import Connected, Env, P, initiation_env
+from tests.workflows.payments.initiation_env import (
+    Connected,
+    Env,
+    P,
+    eventually,
+    initiation_env,
+)
 from workflows import search_attributes
 
 
@@ -256,3 +262,33 @@ async def test_no_validation_sends_at_once(env: Env, tmp_path: Path) -> None:
     other = await env.http.post(f"{P}/payment-initiations",
                                 json=connected.body(reference="now-1", amount=5))
     _error(other, 409, "CONFLICT")
+
+
+async def test_a_pending_payment_is_polled_until_final(
+        database_url: str, database: Database, temporal_env: Any,
+        temporal_address: str) -> None:
+    async with initiation_env(database_url, database, temporal_env, temporal_address,
+                              min_polling_period=1) as env:
+        env.psp.seed(seed=1, accounts=2, beneficiaries=0, payments=0)
+        r = await env.http.post(f"{P}/connectors/install/generic", json={
+            "name": "g", "apiKey": "secret", "endpoint": env.url, "pollingPeriod": "1s"})
+        assert r.status_code == 202, r.text
+        cid = r.json()["data"]
+
+        async def ingested() -> list[str]:
+            r = await env.http.request("GET", f"{P}/accounts",
+                                       json={"$match": {"connector_id": cid}})
+            return sorted(a["id"] for a in r.json()["cursor"]["data"])
+        source, destination = await eventually(ingested, "the accounts")
+        env.psp.sends.pending = True
+        pid = await env.create(Connected(cid, source, destination), no_validation=True)
+        await env.status(pid, "PROCESSING")
+        await asyncio.sleep(1.5)  # polled a few times, still pending at the provider
+        assert (await env.get(pid))["status"] == "PROCESSING"
+        env.psp.upsert_transaction({"id": f"mv-{pid}-1", "status": "SUCCEEDED"})
+        await env.status(pid, "PROCESSED", within=30)
+        assert env.psp.sends.created == {f"{pid}-1": 1}
+        related = (await env.http.get(f"{P}/payment-initiations/{pid}/payments")).json()
+        [payment] = related["cursor"]["data"]
+        assert payment["status"] == "SUCCEEDED"
+        assert [a["status"] for a in payment["adjustments"]] == ["SUCCEEDED", "PENDING"]

@@ -141,6 +141,23 @@ def _dispatcher_metrics(settings: Settings, database: Database, stop: asyncio.Ev
     return [outbox_lag.run(database, stop)]
 
 
+def _search_reindex(settings: Settings, restart: bool) -> int:
+    from config.search import SearchSettings
+    from storage.database import Database
+    from workers.search_reindex import reindex
+
+    async def go() -> int:
+        database = Database(settings.effective_database_url, pool_size=2)
+        try:
+            return await reindex(database, batch_size=SearchSettings().reindex_batch_size,
+                                 restart=restart)
+        finally:
+            await database.dispose()
+
+    print(f"search-reindex: {asyncio.run(go()):,} documents written", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ledgerflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -170,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     client.add_argument("--scope", action="append",
                         help="repeatable, e.g. --scope ledger:read; default: every Stack scope")
     sub.add_parser("rotate-signing-key", help="sign new tokens with a fresh RSA key")
+    reindex = sub.add_parser("search-reindex", help="rebuild the search index from the source "
+                             "tables (resumes after the last committed chunk)")
+    reindex.add_argument("--restart", action="store_true",
+                         help="forget the checkpoints and rebuild every source from the start")
     psp = sub.add_parser("fake-psp", help="a local PSP implementing the generic connector's "
                          "API (seeded, in memory), for the payments `generic` connector")
     psp.add_argument("--host", default="127.0.0.1")
@@ -240,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "search-reindex":
+        return _search_reindex(settings, args.restart)
     if args.command in ("create-user", "create-client", "rotate-signing-key"):
         return _auth_command(settings, args)
     return 2

@@ -5,8 +5,8 @@ is only ever written whole and an index can be rebuilt from the objects alone.
   scalars as they are (times rewritten by times.py so they compare as text), `metadata` as a map
   of strings, and for transactions the posting fields Formance indexes (`source`, `destination`,
   `asset`, `amount`, one list each).
-* `free_text`: the string leaves of the object, which free terms match (capped, so one huge
-  `rawData` cannot bloat the index).
+* `free_text`: the string leaves of the object in key order, which free terms match (capped,
+  so one huge `rawData` cannot bloat the index).
 * `sort_value`: the field each kind is listed by when no sort is given (Formance's defaults)."""
 
 from __future__ import annotations
@@ -68,8 +68,9 @@ def free_text(doc: Document) -> str:
             parts.append(value)
             size += len(value) + 1
         elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
+            # In key order: the same text whatever order the object was built or stored in.
+            for k in sorted(value):
+                walk(value[k])
         elif isinstance(value, list):
             for v in value:
                 walk(v)

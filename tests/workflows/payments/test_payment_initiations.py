@@ -292,3 +292,17 @@ async def test_a_pending_payment_is_polled_until_final(
         [payment] = related["cursor"]["data"]
         assert payment["status"] == "SUCCEEDED"
         assert [a["status"] for a in payment["adjustments"]] == ["SUCCEEDED", "PENDING"]
+
+
+async def test_a_connectors_sends_keep_to_its_rate(env: Env) -> None:
+    connected = await env.connector("generic", {"name": "g", "apiKey": "secret",
+                                                "endpoint": env.url, "payoutsPerSecond": 4})
+    pids = await asyncio.gather(*(env.create(connected, no_validation=True)
+                                  for _ in range(6)))
+    for pid in pids:
+        await env.status(pid, "PROCESSED")
+    made = sorted(datetime.fromisoformat(tx["createdAt"].replace("Z", "+00:00"))
+                  for tx in env.psp.transactions.values())
+    assert len(made) == 6
+    # Six sends at four per second: slots 0.25 s apart, so at least 1.25 s first to last.
+    assert (made[-1] - made[0]).total_seconds() >= 1.2, made

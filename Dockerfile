@@ -1,5 +1,5 @@
 # One image for every Ledgerflow process; the command picks the role
-# (`api`, `worker`, `migrate`), as docker-compose.yml shows.
+# (`api`, `worker`, `dispatcher`, `migrate`, `doctor`), as docker-compose.yml shows.
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
@@ -14,6 +14,7 @@ COPY workers ./workers
 RUN pip install --no-cache-dir . && useradd --system ledgerflow
 USER ledgerflow
 ENV API_HOST=0.0.0.0
-EXPOSE 8080
+# The API; a worker's and the dispatcher's /metrics (WORKER_METRICS_PORT, DISPATCHER_METRICS_PORT).
+EXPOSE 8080 9464 9465
 ENTRYPOINT ["python", "-m", "workers"]
 CMD ["api"]

@@ -22,6 +22,7 @@ from storage.events.dispatcher import OutboxDispatcher
 from storage.webhooks.consumer import WebhookDeliveriesConsumer
 from workers.metrics import CountedDeliveryQueue
 from workers.search_dispatch import run_search_indexer
+from workers.triggers_dispatch import run_triggers
 from workers.webhooks import retry_starter
 from workflows.client import connect
 
@@ -32,6 +33,7 @@ ConsumerLoop = Callable[[Settings, Database, Client, ModuleSettings, asyncio.Eve
                         Awaitable[None]]
 OUTBOX_CONSUMERS: dict[str, ConsumerLoop] = {
     "search": run_search_indexer,
+    "orchestration-triggers": run_triggers,
 }
 
 

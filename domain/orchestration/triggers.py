@@ -8,6 +8,7 @@ resource); without one, it is an error of that expression only."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from domain.errors import ValidationError
@@ -38,6 +39,10 @@ def check_expressions(filter_source: str | None, variables: dict[str, Any]) -> N
             raise ValidationError(f"vars.{name}: {exc.message}") from None
 
 
+# Trigger expressions are evaluated for every event of their type: parsed once.
+_compiled = lru_cache(maxsize=1024)(compile_expression)
+
+
 def _no_link(obj: Any, rel: Any) -> Any:
     raise ExprError("link() cannot read linked resources here")
 
@@ -51,7 +56,7 @@ def matches(trigger: Trigger, payload: Any, link: Link | None = None) -> tuple[b
     if trigger.filter is None or not trigger.filter.strip():
         return True, None
     try:
-        result = _run(compile_expression(trigger.filter), payload, link)
+        result = _run(_compiled(trigger.filter), payload, link)
     except ExprError as exc:
         return False, exc.message
     return result is True, None
@@ -63,7 +68,7 @@ def variables(trigger: Trigger, payload: Any, link: Link | None = None
     out: dict[str, tuple[str | None, str | None]] = {}
     for name, source in trigger.vars.items():
         try:
-            out[name] = (stringify(_run(compile_expression(source), payload, link)), None)
+            out[name] = (stringify(_run(_compiled(source), payload, link)), None)
         except ExprError as exc:
             out[name] = (None, exc.message)
     return out

@@ -173,6 +173,25 @@ def payments_ingestion(args: argparse.Namespace, stamp: str) -> None:
     print(f"written: {out.relative_to(ROOT)}")
 
 
+def search_benchmark(args: argparse.Namespace, stamp: str) -> None:
+    """Issue 20: search over 1,000,000 indexed documents, and the indexing lag under writes."""
+    from bench.search import run_search
+
+    load = _load()
+    report = run_search(ROOT / ".data" / "bench-search", args.search_documents,
+                        args.search_requests, args.search_lag_duration)
+    report["load_before"], report["load_after"] = load, _load()
+    print(f"\nSearch on {args.search_documents:,} documents (one connection; load "
+          f"{report['load_before']} -> {report['load_after']})")
+    print(_table(report["queries"], ["query", "requests", "p50_ms", "p99_ms", "mean_ms",
+                                     "hits_per_page"]))
+    print("\nIndexing lag while the ledger writes (scenario a, 16 connections)")
+    print(_table([report["lag"]], list(report["lag"])))
+    out = RESULTS / f"search-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written: {out.relative_to(ROOT)}")
+
+
 def ledger_reads(args: argparse.Namespace) -> list[dict[str, object]]:
     stack = BenchStack(ROOT / ".data" / "bench-reads", api_workers=args.api_workers,
                        pool_size=args.pool_size)
@@ -200,7 +219,14 @@ def main() -> int:
     parser.add_argument("--pool-size", type=int, default=40)
     parser.add_argument("--no-pgbench", action="store_true")
     parser.add_argument("--only", choices=["ledger", "hashing", "reads", "numscript", "webhooks",
-                                           "temporal", "big-bodies", "payments"], default=None)
+                                           "temporal", "big-bodies", "payments", "search"],
+                        default=None)
+    parser.add_argument("--search-documents", type=int, default=1_000_000,
+                        help="documents seeded into the search index")
+    parser.add_argument("--search-requests", type=int, default=200,
+                        help="requests per search query shape")
+    parser.add_argument("--search-lag-duration", type=float, default=15.0,
+                        help="seconds of ledger writes while the search lag is sampled")
     parser.add_argument("--reads-transactions", type=int, default=1_000_000,
                         help="size of the ledger the read benchmark queries")
     parser.add_argument("--webhook-configs", type=int, default=5,
@@ -261,6 +287,8 @@ def main() -> int:
         temporal_benchmarks(args, stamp)
     if args.only in (None, "payments"):
         payments_ingestion(args, stamp)
+    if args.only in (None, "search"):
+        search_benchmark(args, stamp)
     return 0
 
 

@@ -37,6 +37,7 @@ from domain.errors import DomainError
 from domain.orchestration.models import ActivityRecord
 from domain.orchestration.money import MoneyMover
 from domain.payments.models import Payment
+from domain.wallets.models import Wallet
 
 T = TypeVar("T")
 
@@ -91,18 +92,17 @@ class OrchestrationActivities:
 
     @activity_defn(FIND_WALLET)
     async def find_wallet(self, data: FindWallet) -> WalletFound:
-        wallet_id = await self._recorded(data.step, "ListWallets", {"name": data.name},
-                                         lambda: self.mover.wallet_id_by_name(data.name),
-                                         lambda found: {"id": found})
-        return WalletFound(id=wallet_id)
+        wallet = await self._recorded(data.step, "ListWallets", {"name": data.name},
+                                      lambda: self.mover.wallet_by_name(data.name),
+                                      _wallets_page)
+        return WalletFound(id=wallet.id)
 
     @activity_defn(GET_PAYMENT)
     async def get_payment(self, data: GetPayment) -> PaymentFunds:
         payment = await self._recorded(
             data.step, "GetPayment", {"id": data.payment_id},
             lambda: self.payments.payment(data.payment_id),
-            lambda p: {"data": {"id": p.id, "initialAmount": p.initial_amount,
-                                "asset": p.asset, "status": p.status.value}})
+            _payment)
         return PaymentFunds(amount=payment.initial_amount, asset=payment.asset)
 
     @activity_defn(MOVE_MONEY)
@@ -111,7 +111,7 @@ class OrchestrationActivities:
         output = await self._recorded(
             data.step, movement.op, movement.model_dump(mode="json", exclude={"op"}),
             lambda: self.mover.move(movement, data.idempotency_key), lambda out: out)
-        return Moved(output=output)
+        return Moved(output=output or {})
 
     @activity_defn(UPDATE_ACCOUNT)
     async def update_account(self, data: UpdateAccount) -> None:
@@ -121,11 +121,11 @@ class OrchestrationActivities:
 
         await self._recorded(data.step, "AddAccountMetadata",
                              {"id": data.address, "ledger": data.ledger,
-                              "metadata": data.metadata}, update, lambda _: {})
+                              "metadata": data.metadata}, update, lambda _: None)
 
     async def _recorded(self, step: Step, name: str, args: dict[str, Any],
                         call: Callable[[], Awaitable[T]],
-                        render: Callable[[T], dict[str, Any]]) -> T:
+                        render: Callable[[T], dict[str, Any] | None]) -> T:
         await self.recorder.activity_started(ActivityRecord(
             instance_id=step.instance_id, stage=step.stage, seq=step.seq, name=name,
             input={name: args}, attempt=activity.info().attempt, started_at=datetime.now(UTC)))
@@ -135,11 +135,34 @@ class OrchestrationActivities:
             await self.recorder.activity_finished(step.instance_id, step.stage, step.seq, None,
                                                   f"{exc.code}: {exc.message}")
             raise
+        output = render(result)
         await self.recorder.activity_finished(step.instance_id, step.stage, step.seq,
-                                              {name: render(result)}, None)
+                                              None if output is None else {name: output}, None)
         return result
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.instance_started, self.stage_started, self.stage_finished,
                 self.instance_finished, self.find_wallet, self.get_payment, self.move_money,
                 self.update_account]
+
+
+# Outputs in the shapes of the spec's V2WorkflowInstanceHistoryStageOutput, which SDKs parse.
+
+def _wallets_page(wallet: Wallet) -> dict[str, Any]:
+    return {"cursor": {"pageSize": 1, "hasMore": False, "data": [{
+        "id": wallet.id, "name": wallet.name, "metadata": wallet.metadata,
+        "ledger": wallet.ledger, "createdAt": _iso(wallet.created_at)}]}}
+
+
+def _payment(p: Payment) -> dict[str, Any]:
+    return {"data": {
+        "id": p.id, "reference": p.reference, "connectorID": p.connector_id,
+        "sourceAccountID": p.source_account_id or "",
+        "destinationAccountID": p.destination_account_id or "", "type": p.type.value,
+        "status": p.status.value, "initialAmount": p.initial_amount, "scheme": p.scheme,
+        "asset": p.asset, "createdAt": _iso(p.created_at), "raw": None, "adjustments": [],
+        "metadata": p.metadata}}
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")

@@ -20,9 +20,10 @@ from domain.ledger.models import (
     TargetType,
     WriteOptions,
 )
+from domain.ledger.records import transaction_json
 from domain.ledger.service import LedgerService
 from domain.orchestration.send_plan import LedgerTransfer, Movement, WalletCredit, WalletDebit
-from domain.wallets.models import Credit, Debit, Monetary, Subject, SubjectType
+from domain.wallets.models import Credit, Debit, Monetary, Subject, SubjectType, Wallet
 from domain.wallets.service import WalletsService
 
 # Unbounded overdraft on a through account the stage allows to go negative (Formance writes
@@ -39,7 +40,9 @@ class MoneyMover:
         self.ledger = ledger
         self.wallets = wallets
 
-    async def move(self, movement: Movement, key: str) -> dict[str, Any]:
+    async def move(self, movement: Movement, key: str) -> dict[str, Any] | None:
+        """The movement's output as Formance's activity output shows it (CreateTransaction:
+        `{data: [transaction]}`), None for wallet calls (Formance's answer no content)."""
         if isinstance(movement, LedgerTransfer):
             return await self._transfer(movement, key)
         if isinstance(movement, WalletCredit):
@@ -48,7 +51,7 @@ class MoneyMover:
                 sources=_credit_sources(movement), balance=movement.balance,
                 metadata=movement.metadata, timestamp=movement.timestamp,
             ), idempotency_key=key)
-            return {}
+            return None
         assert isinstance(movement, WalletDebit)
         destination = Subject(type=SubjectType.ACCOUNT, identifier=movement.to_account) \
             if movement.to_account else None
@@ -57,7 +60,7 @@ class MoneyMover:
             balances=[movement.balance], destination=destination, metadata=movement.metadata,
             timestamp=movement.timestamp,
         ), idempotency_key=key)
-        return {}
+        return None
 
     async def _transfer(self, m: LedgerTransfer, key: str) -> dict[str, Any]:
         if m.reference_conflict_is_done:
@@ -80,9 +83,13 @@ class MoneyMover:
         except ReferenceConflictError:
             if not m.reference_conflict_is_done:
                 raise
-            return {"alreadyBooked": True}
+            return {"data": []}  # booked by an earlier run
         transaction = result.transaction
-        return {"txid": transaction.id if transaction is not None else None}
+        if transaction is None:
+            return {"data": []}
+        doc = transaction_json(transaction)
+        doc["txid"] = doc.pop("id", transaction.id)
+        return {"data": [doc]}
 
     async def add_account_metadata(self, ledger: str, address: str, metadata: dict[str, str],
                                    key: str) -> None:
@@ -92,12 +99,12 @@ class MoneyMover:
         await self.ledger.execute(ledger, SaveMetadata(TargetType.ACCOUNT, address,
                                                        dict(metadata)), options)
 
-    async def wallet_id_by_name(self, name: str) -> str:
+    async def wallet_by_name(self, name: str) -> Wallet:
         page = await self.wallets.list_wallets(name=name, page_size=2)
         if len(page.data) != 1:
             raise ValidationError(f"wallet named {name!r}: found {len(page.data)} wallets, "
                                   "expected exactly one")
-        return page.data[0].id
+        return page.data[0]
 
 
 def _credit_sources(m: WalletCredit) -> list[Subject]:

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from formance_sdk_python import SDK
+from formance_sdk_python.models.operations import TestTriggerRequest
+from formance_sdk_python.models.orchestration import V2TriggerData
 
 from config.modules import ModuleSettings
 from config.orchestration import OrchestrationSettings
@@ -102,13 +104,13 @@ async def test_orchestration_v2_and_v1_with_the_sdk(
         assert (await _until_terminated(sdk, second)).error == "aborted"
 
         # Triggers.
-        trigger = await v2.create_trigger_async(request={
-            "event": "SAVED_PAYMENT", "workflow_id": flow.id, "name": "big",
-            "filter": "event.amount > 100", "vars": {"user": "event.metadata.user"}})
+        trigger = await v2.create_trigger_async(request=V2TriggerData(
+            event="SAVED_PAYMENT", workflow_id=flow.id, name="big", filter_="event.amount > 100",
+            vars={"user": "event.metadata.user"}))
         assert trigger.v2_create_trigger_response is not None
         tid = trigger.v2_create_trigger_response.data.id
-        tested = await v2.test_trigger_async(request={"trigger_id": tid, "request_body": {
-            "amount": 150, "metadata": {"user": "7"}}})
+        tested = await v2.test_trigger_async(request=TestTriggerRequest(
+            trigger_id=tid, request_body={"amount": 150, "metadata": {"user": "7"}}))
         assert tested.v2_test_trigger_response is not None
         result = tested.v2_test_trigger_response.data
         assert result.filter_ is not None and result.filter_.match is True

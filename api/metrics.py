@@ -54,14 +54,43 @@ _LEDGER_WRITE_SUFFIXES = ("/transactions", "/_bulk", "/transactions/batch")
 Dispatch = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def route_template(scope: Scope, hot: bool) -> str:
-    if hot:
-        return _HOT_TEMPLATES[scope["path"].rsplit("/", 1)[1]]
+def route_template(scope: Scope) -> str:
     template = getattr(scope.get("route"), "path", None)
-    if not isinstance(template, str):
-        return UNMATCHED
-    # A module's routes live under its Mount, whose (static) prefix routing left in root_path.
-    return f"{scope.get('root_path', '')}{template}"
+    if isinstance(template, str):
+        # A module's routes live under its Mount, whose (static) prefix routing left in
+        # root_path.
+        return f"{scope.get('root_path', '')}{template}"
+    if scope["method"] == "POST" and is_hot(scope):  # answered before routing: no route
+        return _HOT_TEMPLATES[scope["path"].rsplit("/", 1)[1]]
+    return UNMATCHED
+
+
+class _Series:
+    """The children of one (method, route, status class): label lookups cost microseconds each,
+    so each is done once; routes are templates, so this stays as small as the route table."""
+
+    __slots__ = ("latency", "requests", "writes")
+
+    def __init__(self, method: str, route: str, status_class: str) -> None:
+        self.requests = HTTP_REQUESTS.labels(method, route, status_class)
+        self.latency = HTTP_LATENCY.labels(method, route)
+        is_write = method == "POST" and route.startswith("/api/ledger/") \
+            and route.endswith(_LEDGER_WRITE_SUFFIXES)
+        self.writes = LEDGER_WRITES.labels(route, status_class) if is_write else None
+
+
+_series: dict[tuple[str, str, int], _Series] = {}
+
+
+def _record(method: str, route: str, status: int, seconds: float) -> None:
+    key = (method, route, status // 100)
+    series = _series.get(key)
+    if series is None:
+        series = _series[key] = _Series(method, route, f"{status // 100}xx")
+    series.requests.inc()
+    series.latency.observe(seconds)
+    if series.writes is not None:
+        series.writes.inc()
 
 
 async def measured(scope: Scope, receive: Receive, send: Send, dispatch: Dispatch) -> None:
@@ -69,7 +98,6 @@ async def measured(scope: Scope, receive: Receive, send: Send, dispatch: Dispatc
     if scope["type"] != "http":
         await dispatch(scope, receive, send)
         return
-    hot = is_hot(scope)
     status = 500  # what the client sees if the app fails before answering
 
     async def send_status(message: Message) -> None:
@@ -89,19 +117,13 @@ async def measured(scope: Scope, receive: Receive, send: Send, dispatch: Dispatc
                 try:
                     await dispatch(scope, receive, send_status)
                 finally:
-                    route = route_template(scope, hot)
+                    route = route_template(scope)
                     span.update_name(f"{method} {route}")
                     span.set_attribute("http.request.method", method)
                     span.set_attribute("http.route", route)
                     span.set_attribute("http.response.status_code", status)
     finally:
-        route = route_template(scope, hot)
-        status_class = f"{status // 100}xx"
-        HTTP_REQUESTS.labels(method, route, status_class).inc()
-        HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
-        if method == "POST" and route.startswith("/api/ledger/") \
-                and route.endswith(_LEDGER_WRITE_SUFFIXES):
-            LEDGER_WRITES.labels(route, status_class).inc()
+        _record(method, route_template(scope), status, time.perf_counter() - started)
 
 
 def _registry() -> CollectorRegistry:

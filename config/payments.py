@@ -34,9 +34,11 @@ class PaymentsSettings(BaseSettings):
     sends_per_second: float = Field(100.0, gt=0)
     # A sent initiation whose payment is not final yet is looked at again this often.
     initiation_poll_interval: timedelta = timedelta(seconds=30)
+    # An open-banking link the user has not come back from after this is exited.
+    link_expiry: timedelta = timedelta(minutes=30)
 
     task_queue: str = TASK_QUEUE
 
     _durations = field_validator("min_polling_period", "http_timeout",
-                                 "initiation_poll_interval",
+                                 "initiation_poll_interval", "link_expiry",
                                  mode="before")(seconds_or_iso)

@@ -8,9 +8,11 @@ import httpx
 
 from activities.payments.activities import PaymentsActivities, ScheduleTarget
 from activities.payments.initiation_activities import InitiationActivities
+from activities.payments.open_banking_activities import OpenBankingActivities
 from config.modules import ModuleSettings
 from storage.database import Database
 from storage.payments.initiations_store import PgInitiationsStore
+from storage.payments.psu_store import PgPSUStore
 from storage.payments.store import PgPaymentsStore
 from workers.registration import Registration
 from workflows import search_attributes
@@ -29,5 +31,7 @@ def register(database: Database, modules: ModuleSettings) -> Registration:
     initiations = InitiationActivities(PgInitiationsStore(database), store, http,
                                        sends_per_second=settings.sends_per_second,
                                        poll_interval=settings.initiation_poll_interval)
+    open_banking = OpenBankingActivities(PgPSUStore(database), store, http)
     return Registration(settings.task_queue, list(WORKFLOWS),
-                        acts.all() + initiations.all(), on_close=[http.aclose])
+                        acts.all() + initiations.all() + open_banking.all(),
+                        on_close=[http.aclose])

@@ -221,3 +221,37 @@ class DeleteInitiationInput(BaseModel):
     model_config = ConfigDict(frozen=True)
     initiation_id: str
     task_id: str | None = None
+
+
+# --- open banking -------------------------------------------------------------------------------
+
+CREATE_LINK = "payments.create_link"
+COMPLETE_LINK = "payments.complete_link"
+EXPIRE_LINK = "payments.expire_link"
+DELETE_OPEN_BANKING = "payments.delete_open_banking"
+
+
+class LinkInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    attempt_id: str
+    callback_url: str = ""
+
+
+class LinkOutput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    link: str
+
+
+class AttemptOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    status: str  # an AttemptStatus value
+    connection_id: str | None = None
+    error: str | None = None
+
+
+class DeleteOpenBankingInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    task_id: str
+    psu_id: str
+    connector_id: str | None = None
+    connection_id: str | None = None

@@ -7,11 +7,15 @@ from datetime import timedelta
 from temporalio.common import RetryPolicy
 
 from activities.payments.contracts import (
+    COMPLETE_LINK,
     COPY_CONNECTOR,
     CREATE_BANK_ACCOUNT,
+    CREATE_LINK,
     CREATE_SCHEDULE,
     DELETE_INITIATION,
+    DELETE_OPEN_BANKING,
     DELETE_SCHEDULES,
+    EXPIRE_LINK,
     FETCH_PAGE,
     FINISH_INSTANCE,
     FINISH_TASK,
@@ -26,6 +30,7 @@ from activities.payments.contracts import (
     SEND_REVERSAL,
     TERMINATE_WORKFLOWS,
     UPDATE_SCHEDULE,
+    AttemptOutcome,
     ConnectorPlan,
     ConnectorRef,
     CopiedConnector,
@@ -34,6 +39,7 @@ from activities.payments.contracts import (
     CreatedObject,
     CreateScheduleInput,
     DeleteInitiationInput,
+    DeleteOpenBankingInput,
     FetchPageInput,
     FetchPageResult,
     FinishInstanceInput,
@@ -42,6 +48,8 @@ from activities.payments.contracts import (
     InitiationStep,
     InstanceInput,
     InstanceOutcome,
+    LinkInput,
+    LinkOutput,
     PollInput,
     ReversalInput,
     ReversalOutcome,
@@ -115,3 +123,16 @@ send_reversal: Stub[ReversalInput, ReversalOutcome] = Stub(
     summary=lambda d: f"reverse {d.amount} {d.asset} at the provider")
 delete_initiation: Stub[DeleteInitiationInput, None] = Stub(
     DELETE_INITIATION, None, _SHORT, summary=lambda d: "delete the initiation")
+
+
+# --- open banking -------------------------------------------------------------------------------
+
+create_link: Stub[LinkInput, LinkOutput] = Stub(
+    CREATE_LINK, LinkOutput, _FETCH, _FETCH_RETRY, summary=lambda d: "ask the provider a link")
+complete_link: Stub[LinkInput, AttemptOutcome] = Stub(
+    COMPLETE_LINK, AttemptOutcome, _FETCH, _FETCH_RETRY,
+    summary=lambda d: "the user is back: complete the link")
+expire_link: Stub[LinkInput, AttemptOutcome] = Stub(
+    EXPIRE_LINK, AttemptOutcome, _SHORT, summary=lambda d: "the link expired")
+delete_open_banking: Stub[DeleteOpenBankingInput, None] = Stub(
+    DELETE_OPEN_BANKING, None, _SHORT, summary=lambda d: "delete and finish the task")

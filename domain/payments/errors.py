@@ -88,3 +88,18 @@ class BankAccountNotFoundError(NotFoundError):
 class PaymentInitiationNotFoundError(NotFoundError):
     def __init__(self, initiation_id: str) -> None:
         super().__init__(f"payment initiation {initiation_id!r} not found")
+
+
+class PaymentServiceUserNotFoundError(NotFoundError):
+    def __init__(self, psu_id: str) -> None:
+        super().__init__(f"payment service user {psu_id!r} not found")
+
+
+class LinkAttemptNotFoundError(NotFoundError):
+    def __init__(self, attempt_id: str) -> None:
+        super().__init__(f"link attempt {attempt_id!r} not found")
+
+
+class ConnectionNotFoundError(NotFoundError):
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(f"connection {connection_id!r} not found")

@@ -120,3 +120,9 @@ def reversal_task_id(connector: ConnectorID, reversal: str) -> str:
 def check_initiation_id(value: str) -> ConnectorID:
     """The connector an initiation id names; InvalidIDError if it is not such an id."""
     return connector_of("payment initiation", value)
+
+
+def open_banking_task_id(connector: ConnectorID | None, reference: str) -> str:
+    """The task of a PSU, PSU-connector or connection deletion (no connector for a PSU's)."""
+    return _encode({"ConnectorID": connector.key() if connector else None,
+                    "Reference": reference})

@@ -238,3 +238,56 @@ payments_send_slots = Table(
     Column("connector_id", Text, primary_key=True),
     Column("next_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- payment service users and open banking (migration 0011) -----------------------------------
+
+payments_psus = Table(
+    "payments_psus", metadata,
+    Column("id", Text, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("contact_details", JSONB, nullable=False),
+    Column("address", JSONB, nullable=False),
+    Column("metadata", JSONB, nullable=False),
+)
+
+payments_psu_bank_accounts = Table(
+    "payments_psu_bank_accounts", metadata,
+    Column("psu_id", Text, nullable=False),
+    Column("bank_account_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("psu_id", "bank_account_id"),
+)
+
+payments_psu_connectors = Table(
+    "payments_psu_connectors", metadata,
+    Column("psu_id", Text, nullable=False),
+    Column("connector_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("psu_id", "connector_id"),
+)
+
+payments_open_banking_connections = Table(
+    "payments_open_banking_connections", metadata,
+    Column("id", Text, primary_key=True),
+    Column("psu_id", Text, nullable=False),
+    Column("connector_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("data_updated_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error", Text),
+    Column("metadata", JSONB, nullable=False),
+)
+
+payments_link_attempts = Table(
+    "payments_link_attempts", metadata,
+    Column("id", Text, primary_key=True),
+    Column("psu_id", Text, nullable=False),
+    Column("connector_id", Text, nullable=False),
+    Column("connection_id", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("client_redirect_url", Text, nullable=False),
+    Column("link", Text),
+    Column("error", Text),
+)

@@ -243,3 +243,79 @@ def initiation_start(initiation: PaymentInitiation) -> StartSpec:
         details=f"payment initiation {p.id} on connector {p.connector_id}; approve, reject, "
                 "retry, reverse and delete are updates",
     )
+
+
+# --- open banking -------------------------------------------------------------------------------
+
+LINK_WORKFLOW = "payments-open-banking-link"
+OPEN_BANKING_DELETE_WORKFLOW = "payments-open-banking-delete"
+LINK_UPDATE = "link"
+COMPLETE_LINK_UPDATE = "complete"
+
+
+def link_workflow_id(attempt_id: str) -> str:
+    return f"payments-link-{attempt_id}"
+
+
+def open_banking_delete_workflow_id(task_id: str) -> str:
+    return f"payments-open-banking-delete-{task_id}"
+
+
+class LinkFlowInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    attempt_id: str
+    psu_id: str
+    connector_id: str
+    callback_url: str
+    expires_seconds: float
+
+
+class LinkRef(BaseModel):
+    link: str
+
+
+class AttemptRef(BaseModel):
+    status: str
+    connection_id: str | None = None
+    error: str | None = None
+
+
+class OpenBankingDeleteInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    task_id: str
+    psu_id: str
+    connector_id: str | None = None
+    connection_id: str | None = None
+
+
+def link_start(attempt_id: str, psu_id: str, connector_id: str, callback_url: str,
+               expires: timedelta) -> StartSpec:
+    # One run per attempt (a new attempt is a new link); it waits for the user.
+    return StartSpec(
+        LINK_WORKFLOW, link_workflow_id(attempt_id),
+        LinkFlowInput(attempt_id=attempt_id, psu_id=psu_id, connector_id=connector_id,
+                      callback_url=callback_url, expires_seconds=expires.total_seconds()),
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=(SearchAttributePair(search_attributes.CONNECTOR_ID, connector_id),
+                           SearchAttributePair(search_attributes.KIND, "OPEN_BANKING_LINK")),
+        summary="Open banking link: waiting for the user",
+        details=f"attempt {attempt_id} of payment service user {psu_id}; expires after "
+                f"{expires}",
+    )
+
+
+def open_banking_delete_start(data: OpenBankingDeleteInput) -> StartSpec:
+    if data.connection_id:
+        kind, what = "connection", f"connection {data.connection_id}"
+    elif data.connector_id:
+        kind, what = "connector", f"registration on connector {data.connector_id}"
+    else:
+        kind, what = "user", "the payment service user and all it has"
+    return StartSpec(
+        OPEN_BANKING_DELETE_WORKFLOW, open_banking_delete_workflow_id(data.task_id), data,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        summary=f"Open banking: delete a payment service user's {kind}",
+        details=f"payment service user {data.psu_id}: {what}; task {data.task_id}",
+    )

@@ -1,7 +1,8 @@
 """Payments v3 payment initiations: the initiations, their append-only adjustments, the
 payments they produced, their reversals, the provider sends of each attempt (recorded around
 the call, so a send happens once per attempt) and each connector's next send slot (its send
-rate).
+rate). Payment service users (PSUs): their bank accounts, the connectors they were forwarded
+to, their open-banking connections and link attempts.
 
 Revision ID: 0011
 """
@@ -90,9 +91,62 @@ CREATE TABLE payments_send_slots (
     next_at timestamptz NOT NULL
 )""")
 
+    op.execute("""
+CREATE TABLE payments_psus (
+    id text CONSTRAINT pk_payments_psus PRIMARY KEY,
+    created_at timestamptz NOT NULL,
+    name text NOT NULL,
+    contact_details jsonb NOT NULL,
+    address jsonb NOT NULL,
+    metadata jsonb NOT NULL
+)""")
+    op.execute("""
+CREATE TABLE payments_psu_bank_accounts (
+    psu_id text NOT NULL,
+    bank_account_id text NOT NULL,
+    created_at timestamptz NOT NULL,
+    CONSTRAINT pk_payments_psu_bank_accounts PRIMARY KEY (psu_id, bank_account_id)
+)""")
+    op.execute("""
+CREATE TABLE payments_psu_connectors (
+    psu_id text NOT NULL,
+    connector_id text NOT NULL,
+    created_at timestamptz NOT NULL,
+    CONSTRAINT pk_payments_psu_connectors PRIMARY KEY (psu_id, connector_id)
+)""")
+    op.execute("""
+CREATE TABLE payments_open_banking_connections (
+    id text CONSTRAINT pk_payments_open_banking_connections PRIMARY KEY,
+    psu_id text NOT NULL,
+    connector_id text NOT NULL,
+    created_at timestamptz NOT NULL,
+    data_updated_at timestamptz NOT NULL,
+    status text NOT NULL,
+    error text,
+    metadata jsonb NOT NULL
+)""")
+    op.execute("CREATE INDEX ix_payments_open_banking_connections_psu ON "
+               "payments_open_banking_connections (psu_id, connector_id)")
+    op.execute("""
+CREATE TABLE payments_link_attempts (
+    id text CONSTRAINT pk_payments_link_attempts PRIMARY KEY,
+    psu_id text NOT NULL,
+    connector_id text NOT NULL,
+    connection_id text,
+    created_at timestamptz NOT NULL,
+    status text NOT NULL,
+    client_redirect_url text NOT NULL,
+    link text,
+    error text
+)""")
+    op.execute("CREATE INDEX ix_payments_link_attempts_psu ON payments_link_attempts "
+               "(psu_id, connector_id, created_at)")
+
 
 def downgrade() -> None:
-    for table in ("payments_send_slots", "payments_initiation_sends",
+    for table in ("payments_link_attempts", "payments_open_banking_connections",
+                  "payments_psu_connectors", "payments_psu_bank_accounts", "payments_psus",
+                  "payments_send_slots", "payments_initiation_sends",
                   "payments_initiation_reversals", "payments_initiation_related_payments",
                   "payments_initiation_adjustments", "payments_initiations"):
         op.execute(f"DROP TABLE IF EXISTS {table}")

@@ -115,9 +115,12 @@ class Env:
         return self.client.get_workflow_handle(initiation_workflow_id(initiation_id))
 
     async def record(self, initiation_id: str, name: str) -> None:
+        await self.record_workflow(initiation_workflow_id(initiation_id), name)
+
+    async def record_workflow(self, workflow_id: str, name: str) -> None:
         if os.environ.get("LEDGERFLOW_RECORD_HISTORIES") != "1":
             return
-        history = await self.handle(initiation_id).fetch_history()
+        history = await self.client.get_workflow_handle(workflow_id).fetch_history()
         (HISTORIES / f"{name}.json").write_text(history.to_json())
 
 

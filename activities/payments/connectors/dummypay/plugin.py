@@ -21,7 +21,12 @@ it is. A file that is not such an array is retryable: whoever writes it may fix 
 of it is stored meanwhile.
 
 A bank account forwarded to dummypay becomes an external account whose reference is the bank
-account's id; nothing is written to the directory (the files stay the user's)."""
+account's id; nothing is written to the directory (the files stay the user's).
+
+Transfers and payouts succeed at once (the payment's reference is the idempotency key);
+reversals answer a REFUNDED payment. Open banking: a link is the callback itself, and
+following it completes the attempt with a connection, unless the config's `linkFlowError`
+(`updateLinkFlowError` for an update-link) makes it fail with that message."""
 
 from __future__ import annotations
 
@@ -30,12 +35,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from domain.payments.models import BankAccount, PaymentStatus, PaymentType
 from domain.payments.plugin import (
     FetchPage,
+    NonRetryableError,
     PSPAccount,
     PSPBalance,
     PSPInitiation,
@@ -43,6 +50,7 @@ from domain.payments.plugin import (
     PSPReversal,
     RetryableError,
 )
+from domain.payments.psu import LinkAttempt
 
 ACCOUNTS = "accounts.json"
 EXTERNAL_ACCOUNTS = "external_accounts.json"
@@ -51,12 +59,18 @@ PAYMENTS = "payments.json"
 
 
 class DummypayPlugin:
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, *, link_flow_error: str | None = None,
+                 update_link_flow_error: str | None = None) -> None:
         self.directory = Path(directory)
+        self.link_flow_error = link_flow_error
+        self.update_link_flow_error = update_link_flow_error
 
     @classmethod
     def from_config(cls, config: dict[str, Any], http: httpx.AsyncClient) -> DummypayPlugin:
-        return cls(str(config["directory"]))
+        # Formance's dummypay fails its link flows with these (config fields it keeps).
+        return cls(str(config["directory"]),
+                   link_flow_error=config.get("linkFlowError") or None,
+                   update_link_flow_error=config.get("updateLinkFlowError") or None)
 
     async def close(self) -> None:
         """Nothing is held between calls."""
@@ -116,6 +130,19 @@ class DummypayPlugin:
             type=PaymentType(reversal.type), amount=reversal.amount, asset=reversal.asset,
             status=PaymentStatus.REFUNDED, metadata=dict(reversal.metadata),
             raw={"reverses": reversal.payment_reference})
+
+    # --- open banking -------------------------------------------------------------------------
+
+    async def create_link(self, attempt: LinkAttempt, callback_url: str) -> str:
+        """No bank page to visit: the link is the callback itself, as if the user had linked
+        a bank at once (following it completes the attempt)."""
+        return f"{callback_url}?{urlencode({'attemptID': attempt.id})}"
+
+    async def complete_link(self, attempt: LinkAttempt) -> str:
+        error = self.update_link_flow_error if attempt.connection_id else self.link_flow_error
+        if error:
+            raise NonRetryableError(error)
+        return attempt.connection_id or f"dummypay-connection-{attempt.id}"
 
     # --- files --------------------------------------------------------------------------------
 

@@ -183,7 +183,9 @@ async def test_psu_bad_input(env: Env, tmp_path: Path) -> None:
     dummypay = await env.connector("dummypay", {"name": "d", "directory": str(tmp_path)})
     base = f"{P}/payment-service-users/{psu_id}/connectors/{dummypay.id}"
     assert (await env.http.post(f"{base}/forward")).status_code == 204
-    for body in ({}, {"clientRedirectURL": "not a url"}, {"clientRedirectURL": 5}):
+    bodies: list[dict[str, Any]] = [{}, {"clientRedirectURL": "not a url"},
+                                     {"clientRedirectURL": 5}]
+    for body in bodies:
         _error(await env.http.post(f"{base}/create-link", json=body), 400, "VALIDATION")
     _error(await env.http.post(f"{base}/connections/nope/update-link",
                                json={"clientRedirectURL": REDIRECT}), 404, "NOT_FOUND")

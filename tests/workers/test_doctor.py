@@ -116,3 +116,34 @@ async def test_doctor_passes_once_a_worker_pool_polls_and_the_pool_exits_0_on_si
         if worker.poll() is None:
             worker.kill()
             worker.wait(10)
+
+
+class _Listing:
+    """An operator service answering ListSearchAttributes with the given custom attributes."""
+
+    def __init__(self, custom: dict[str, int]) -> None:
+        self.custom = custom
+
+    async def list_search_attributes(self, _request: object) -> Any:
+        return type("Response", (), {"custom_attributes": self.custom})()
+
+
+async def test_a_missing_or_mistyped_search_attribute_says_how_to_fix_it() -> None:
+    from temporalio.api.enums.v1 import IndexedValueType
+
+    from workers.doctor import check_search_attributes
+
+    registered = {k.name: int(k.indexed_value_type) for k in search_attributes.ALL}
+    del registered[search_attributes.WALLET_ID.name]
+    registered[search_attributes.TRIGGER_ID.name] = IndexedValueType.INDEXED_VALUE_TYPE_TEXT
+    client = type("Client", (), {"namespace": "prod",
+                                 "operator_service": _Listing(registered)})()
+    lines = [c.line() for c in await check_search_attributes(client)]  # type: ignore[arg-type]
+    assert "FAIL  search attribute LedgerflowWalletId (Keyword): not registered; run `temporal " \
+        "operator search-attribute create --namespace prod --name LedgerflowWalletId --type " \
+        "Keyword`" in lines
+    trigger = next(line for line in lines if "LedgerflowTriggerId" in line)
+    assert trigger.startswith("FAIL  search attribute LedgerflowTriggerId (KeywordList): "
+                              "registered as TEXT; remove it"), trigger
+    assert "--type KeywordList" in trigger
+    assert sum(line.startswith("OK") for line in lines) == len(search_attributes.ALL) - 2

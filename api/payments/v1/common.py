@@ -75,13 +75,15 @@ async def listing(request: Request, page_size: int | None, cursor: str | None,
         state = decode_token(cursor)
         offset, size, filters = (state.get("offset"), state.get("pageSize"),
                                  state.get("filters", {}))
-        # Client input like any other: an offset past bigint or a NUL would fail in
-        # PostgreSQL rather than here.
+        # Client input like any other: an offset past bigint would fail in PostgreSQL, and its
+        # filters pass the same check as a query's (a key the list does not have, a NUL).
         if not (isinstance(offset, int) and 0 <= offset <= MAX_OFFSET and isinstance(size, int)
-                and 1 <= size <= MAX_PAGE_SIZE and isinstance(filters, dict)
-                and all(isinstance(v, str) and "\x00" not in v for v in filters.values())
-                and all(k in keys or k.startswith("metadata[") for k in filters)):
+                and 1 <= size <= MAX_PAGE_SIZE and isinstance(filters, dict)):
             raise ValidationError("invalid cursor")
+        try:
+            parse_filters({"$and": [{"$match": {k: v}} for k, v in filters.items()]}, keys)
+        except ValidationError:
+            raise ValidationError("invalid cursor") from None
         return offset, page_size or size, filters
     raw: Any = await json_body(request, required=False)
     if raw is None and query:

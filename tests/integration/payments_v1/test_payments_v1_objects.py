@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from domain.pagination import encode_token
 from domain.payments import ids
 from domain.payments.models import Balance, Connector
 from storage.database import Database
@@ -185,6 +186,15 @@ async def test_errors_are_told_in_v1_codes(client: httpx.AsyncClient,
     _error(await client.get(f"{V1}/payments", params={"pageSize": 0}), 400, "VALIDATION")
     _error(await client.get(f"{V1}/payments", params={"pageSize": "x"}), 400, "VALIDATION")
     _error(await client.get(f"{V1}/payments", params={"cursor": "!!"}), 400, "VALIDATION")
+    # A cursor is client input: edited, its filters are checked as a query's would be.
+    for filters in ({"metadata[x]": "y"}, {"nope": "1"}, {"reference": "a\x00"},
+                    {"reference": 1}):
+        edited = encode_token({"offset": 0, "pageSize": 15, "filters": filters})
+        for path in ("payments", "accounts", "transfer-initiations"):
+            _error(await client.get(f"{V1}/{path}", params={"cursor": edited}), 400,
+                   "VALIDATION")
+    edited = encode_token({"offset": 2**63, "pageSize": 15, "filters": {}})
+    _error(await client.get(f"{V1}/payments", params={"cursor": edited}), 400, "VALIDATION")
     _error(await client.patch(f"{V1}/payments/{missing}/metadata", json={"a": 1}), 400,
            "VALIDATION")
     generic = await _connector(database, "generic")

@@ -24,8 +24,11 @@ class OrchestrationSettings(BaseSettings):
     trigger_batch_size: int = Field(200, ge=1)
     # Events an instance keeps for a wait_event stage that has not started yet.
     max_pending_events: int = Field(100, ge=1)
+    # How often a send to a payment destination with `awaitFinalStatus` reads the initiation.
+    payment_poll_interval: timedelta = timedelta(seconds=5)
     # The longest a `?wait=true` run answers after; then it answers with the running instance.
     run_wait_timeout: timedelta = timedelta(minutes=5)
 
     _durations = field_validator("trigger_poll_interval", "run_wait_timeout",
+                                 "payment_poll_interval",
                                  mode="before")(seconds_or_iso)

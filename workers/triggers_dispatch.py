@@ -105,7 +105,9 @@ class Launcher:
             instance_id=launch.instance_id, workflow_id=launch.workflow_id,
             stages=launch.stages, variables=launch.variables, trigger_id=launch.trigger_id,
             wallets_ledger=self.modules.wallets.ledger,
-            max_pending_events=self.modules.orchestration.max_pending_events)
+            max_pending_events=self.modules.orchestration.max_pending_events,
+            payment_poll_seconds=self.modules.orchestration.payment_poll_interval
+            .total_seconds())
         spec = instance_start(data, launch.flow_name)
         # Already started: a launch retried after a crash (REJECT_DUPLICATE kept the first).
         with contextlib.suppress(WorkflowAlreadyStartedError):

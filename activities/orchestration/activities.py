@@ -92,14 +92,14 @@ class OrchestrationActivities:
 
     @activity_defn(FIND_WALLET)
     async def find_wallet(self, data: FindWallet) -> WalletFound:
-        wallet = await self._recorded(data.step, "ListWallets", {"name": data.name},
+        wallet = await recorded(self.recorder, data.step, "ListWallets", {"name": data.name},
                                       lambda: self.mover.wallet_by_name(data.name),
                                       _wallets_page)
         return WalletFound(id=wallet.id)
 
     @activity_defn(GET_PAYMENT)
     async def get_payment(self, data: GetPayment) -> PaymentFunds:
-        payment = await self._recorded(
+        payment = await recorded(self.recorder,
             data.step, "GetPayment", {"id": data.payment_id},
             lambda: self.payments.payment(data.payment_id),
             _payment)
@@ -108,7 +108,7 @@ class OrchestrationActivities:
     @activity_defn(MOVE_MONEY)
     async def move_money(self, data: MoveMoney) -> Moved:
         movement = data.movement
-        output = await self._recorded(
+        output = await recorded(self.recorder,
             data.step, movement.op, movement.model_dump(mode="json", exclude={"op"}),
             lambda: self.mover.move(movement, data.idempotency_key), lambda out: out)
         return Moved(output=output or {})
@@ -119,31 +119,34 @@ class OrchestrationActivities:
             await self.mover.add_account_metadata(data.ledger, data.address, data.metadata,
                                                   data.idempotency_key)
 
-        await self._recorded(data.step, "AddAccountMetadata",
+        await recorded(self.recorder, data.step, "AddAccountMetadata",
                              {"id": data.address, "ledger": data.ledger,
                               "metadata": data.metadata}, update, lambda _: None)
-
-    async def _recorded(self, step: Step, name: str, args: dict[str, Any],
-                        call: Callable[[], Awaitable[T]],
-                        render: Callable[[T], dict[str, Any] | None]) -> T:
-        await self.recorder.activity_started(ActivityRecord(
-            instance_id=step.instance_id, stage=step.stage, seq=step.seq, name=name,
-            input={name: args}, attempt=activity.info().attempt, started_at=datetime.now(UTC)))
-        try:
-            result = await call()
-        except DomainError as exc:
-            await self.recorder.activity_finished(step.instance_id, step.stage, step.seq, None,
-                                                  f"{exc.code}: {exc.message}")
-            raise
-        output = render(result)
-        await self.recorder.activity_finished(step.instance_id, step.stage, step.seq,
-                                              None if output is None else {name: output}, None)
-        return result
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.instance_started, self.stage_started, self.stage_finished,
                 self.instance_finished, self.find_wallet, self.get_payment, self.move_money,
                 self.update_account]
+
+
+async def recorded(recorder: Recorder, step: Step, name: str, args: dict[str, Any],
+                   call: Callable[[], Awaitable[T]],
+                   render: Callable[[T], dict[str, Any] | None]) -> T:
+    """Runs `call` between the two writes of its history row (input and attempt first, then
+    output or error)."""
+    await recorder.activity_started(ActivityRecord(
+        instance_id=step.instance_id, stage=step.stage, seq=step.seq, name=name,
+        input={name: args}, attempt=activity.info().attempt, started_at=datetime.now(UTC)))
+    try:
+        result = await call()
+    except DomainError as exc:
+        await recorder.activity_finished(step.instance_id, step.stage, step.seq, None,
+                                         f"{exc.code}: {exc.message}")
+        raise
+    output = render(result)
+    await recorder.activity_finished(step.instance_id, step.stage, step.seq,
+                                     None if output is None else {name: output}, None)
+    return result
 
 
 # Outputs in the shapes of the spec's V2WorkflowInstanceHistoryStageOutput, which SDKs parse.

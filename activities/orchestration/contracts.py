@@ -17,6 +17,8 @@ FIND_WALLET = "orchestration.find_wallet"
 GET_PAYMENT = "orchestration.get_payment"
 MOVE_MONEY = "orchestration.move_money"
 UPDATE_ACCOUNT = "orchestration.update_account"
+CREATE_INITIATION = "orchestration.create_transfer_initiation"
+INITIATION_STATUS = "orchestration.initiation_status"
 
 # The business errors these activities raise carry the code of the service that refused
 # (ledger INSUFFICIENT_FUND, wallets ..., VALIDATION): final, by the rule of activities/errors.py.
@@ -83,6 +85,40 @@ class UpdateAccount(_In):
     address: str
     metadata: dict[str, str]
     idempotency_key: str
+
+
+class CreateInitiation(_In):
+    """A payments transfer initiation for a send to a payment destination. The destination
+    payments account is read from the funding account's (or wallet's) metadata under
+    `metadata_key`, as Formance does."""
+
+    step: Step
+    reference: str  # from the instance and stage: a retried create is the same initiation
+    psp: str
+    connector_id: str | None = None
+    type: str
+    source_account: str | None = None
+    metadata_key: str
+    waiting_validation: bool
+    amount: int
+    asset: str
+    description: str
+    metadata: dict[str, str] = Field(default_factory=dict)
+    # The funding side: a ledger account, or a wallet.
+    ledger: str | None = None
+    account: str | None = None
+    wallet_id: str | None = None
+
+
+class InitiationRef(_In):
+    step: Step
+    initiation_id: str
+
+
+class InitiationSeen(_In):
+    initiation_id: str
+    status: str
+    error: str | None = None
 
 
 __all__ = ["PaymentFunds"]

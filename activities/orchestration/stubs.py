@@ -8,16 +8,21 @@ from datetime import timedelta
 from temporalio.common import RetryPolicy
 
 from activities.orchestration.contracts import (
+    CREATE_INITIATION,
     FIND_WALLET,
     GET_PAYMENT,
+    INITIATION_STATUS,
     INSTANCE_FINISHED,
     INSTANCE_STARTED,
     MOVE_MONEY,
     STAGE_FINISHED,
     STAGE_STARTED,
     UPDATE_ACCOUNT,
+    CreateInitiation,
     FindWallet,
     GetPayment,
+    InitiationRef,
+    InitiationSeen,
     InstanceRef,
     Moved,
     MoveMoney,
@@ -58,3 +63,9 @@ move_money: Stub[MoveMoney, Moved] = Stub(
 update_account: Stub[UpdateAccount, None] = Stub(
     UPDATE_ACCOUNT, None, _WORK, _FOREVER,
     summary=lambda d: f"metadata of {d.address} on {d.ledger}")
+create_initiation: Stub[CreateInitiation, InitiationSeen] = Stub(
+    CREATE_INITIATION, InitiationSeen, _WORK, _FOREVER,
+    summary=lambda d: f"{d.type} of {d.amount} {d.asset} through {d.psp}")
+initiation_status: Stub[InitiationRef, InitiationSeen] = Stub(
+    INITIATION_STATUS, InitiationSeen, _WORK, _FOREVER,
+    summary=lambda d: f"status of {d.initiation_id}")

@@ -33,7 +33,8 @@ async def run_instance(deps: Dependencies, service: OrchestrationService, workfl
     data = InstanceInput(
         instance_id=instance.id, workflow_id=workflow.id, stages=workflow.stages,
         variables=variables, wallets_ledger=deps.modules.wallets.ledger,
-        max_pending_events=deps.modules.orchestration.max_pending_events)
+        max_pending_events=deps.modules.orchestration.max_pending_events,
+        payment_poll_seconds=deps.modules.orchestration.payment_poll_interval.total_seconds())
     try:
         await deps.temporal.start(instance_start(data, workflow.name),
                                   deps.modules.orchestration.task_queue,

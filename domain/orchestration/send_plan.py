@@ -33,6 +33,7 @@ from domain.orchestration.stages import (
 )
 
 MOVE_TO_LEDGER = "orchestration/move-to-ledger"
+COMPENSATES = "orchestration/compensates"
 MOVE_FROM_LEDGER = "orchestration/move-from-ledger"
 
 
@@ -200,3 +201,16 @@ def _single(src: _Side, dst: _Side, md: dict[str, str], rest: dict[str, Any]) ->
             **rest)
     return WalletDebit(wallet_id=src.wallet_id, balance=src.balance, to_account=dst.address,
                        metadata=md, **rest)
+
+
+def compensation(funding: Movement, reason: str) -> Movement:
+    """The movement that gives back what `funding` took for a payment that did not go
+    through: the through account back to the account, the world back to the wallet."""
+    metadata = {COMPENSATES: reason}
+    if isinstance(funding, LedgerTransfer):
+        return LedgerTransfer(ledger=funding.ledger, source=funding.destination,
+                              destination=funding.source, asset=funding.asset,
+                              amount=funding.amount, metadata=metadata)
+    assert isinstance(funding, WalletDebit)
+    return WalletCredit(wallet_id=funding.wallet_id, balance=funding.balance,
+                        asset=funding.asset, amount=funding.amount, metadata=metadata)

@@ -66,6 +66,10 @@ class PaymentDestination(_Spec):
     metadata: str = "formanceAccountID"
     waiting_validation: bool | str = Field(False, alias="waitingValidation")
     connector_id: str | None = Field(None, alias="connectorId")
+    # Beyond Formance (false: Formance's behaviour, the stage ends once the initiation is
+    # created): the stage waits for the initiation's final status and, if it did not go
+    # through, reverses the debit that funded it and fails.
+    await_final_status: bool | str = Field(False, alias="awaitFinalStatus")
 
 
 class Source(_Spec):
@@ -260,6 +264,7 @@ def _check_send(c: _Checker, spec: Send) -> None:
     if spec.destination.payment is not None:
         payment = spec.destination.payment
         c.boolean("destination.payment.waitingValidation", payment.waiting_validation)
+        c.boolean("destination.payment.awaitFinalStatus", payment.await_final_status)
         if not c.skip(payment.type) and payment.type not in ("TRANSFER", "PAYOUT"):
             raise c.fail("destination.payment.type", "must be TRANSFER or PAYOUT")
     if spec.amount is None:

@@ -40,6 +40,8 @@ class InstanceInput(BaseModel):
     wallets_ledger: str
     # Events kept for a wait_event stage that has not started yet (config/orchestration.py).
     max_pending_events: int = 100
+    # How often a send to a payment destination with awaitFinalStatus reads the initiation.
+    payment_poll_seconds: float = 5.0
 
 
 class SendEvent(BaseModel):

@@ -120,11 +120,14 @@ class FlowInstanceWorkflow:
                 await self._work(stage)
             except ActivityError as exc:
                 error = _reason(exc)
+            except ApplicationError as exc:  # the stage's own refusal (a payment not made)
+                error = exc.message
         await stubs.stage_finished(Outcome(**ref, stage=index, error=error))
         return error
 
     async def _work(self, stage: Stage) -> None:
-        ctx = StageContext(self._data.instance_id, stage.index, self._data.wallets_ledger)
+        ctx = StageContext(self._data.instance_id, stage.index, self._data.wallets_ledger,
+                           self._data.payment_poll_seconds)
         spec = stage.spec
         if isinstance(spec, Send):
             await run_send(ctx, spec)

@@ -173,6 +173,49 @@ def payments_ingestion(args: argparse.Namespace, stamp: str) -> None:
     print(f"written: {out.relative_to(ROOT)}")
 
 
+def payments_initiations(args: argparse.Namespace, stamp: str) -> None:
+    """Issue 17: payment initiations: create latency, approve to PROCESSED, throughput."""
+    from bench.payments_initiations import run_initiations
+
+    stack = TemporalBenchStack(ROOT / ".data" / "bench-initiations")
+    stack.start()
+    try:
+        load = _load()
+        report = asyncio.run(run_initiations(stack, clients=args.initiation_clients,
+                                             duration_s=args.initiation_duration))
+        report["load_before"], report["load_after"] = load, _load()
+    finally:
+        stack.stop()
+    print(f"\nPayment initiations with dummypay (load {report['load_before']} -> "
+          f"{report['load_after']})")
+    print(_table(report["rows"], ["measure", "samples", "p50_ms", "p99_ms", "mean_ms"]))
+    print(_table([report["throughput"]], list(report["throughput"])))
+    out = RESULTS / f"payments-initiations-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written: {out.relative_to(ROOT)}")
+
+
+def orchestration_benchmark(args: argparse.Namespace, stamp: str) -> None:
+    """Issue 18: flow instances with ?wait=true (1 and N clients), event -> trigger -> instance."""
+    from bench.orchestration import run_orchestration
+
+    stack = TemporalBenchStack(ROOT / ".data" / "bench-orchestration")
+    stack.start()
+    try:
+        load = _load()
+        report = asyncio.run(run_orchestration(stack, clients=args.flow_clients,
+                                               duration_s=args.flow_duration))
+        report["load_before"], report["load_after"] = load, _load()
+    finally:
+        stack.stop()
+    print(f"\nOrchestration flows (load {report['load_before']} -> {report['load_after']})")
+    print(_table(report["rows"], ["measure", "samples", "p50_ms", "p99_ms", "mean_ms"]))
+    print(_table([report["throughput"]], list(report["throughput"])))
+    out = RESULTS / f"orchestration-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written: {out.relative_to(ROOT)}")
+
+
 def search_benchmark(args: argparse.Namespace, stamp: str) -> None:
     """Issue 20: search over 1,000,000 indexed documents, and the indexing lag under writes."""
     from bench.search import run_search
@@ -188,6 +231,29 @@ def search_benchmark(args: argparse.Namespace, stamp: str) -> None:
     print("\nIndexing lag while the ledger writes (scenario a, 16 connections)")
     print(_table([report["lag"]], list(report["lag"])))
     out = RESULTS / f"search-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written: {out.relative_to(ROOT)}")
+
+
+def reconciliation_benchmark(args: argparse.Namespace, stamp: str) -> None:
+    """Issue 19: a policy run over 10,000 accounts and 1,000,000 transactions, time to result."""
+    from bench.reconciliation import main_async
+
+    stack = TemporalBenchStack(ROOT / ".data" / "bench-reconciliation")
+    stack.start()
+    try:
+        load = _load()
+        report = main_async(stack, accounts=args.recon_accounts,
+                            transactions=args.recon_transactions, runs=args.recon_runs)
+        report["load_before"], report["load_after"] = load, _load()
+    finally:
+        stack.stop()
+    print(f"\nReconciliation run through the API: a policy matching {report['accounts']:,} "
+          f"accounts, {report['transactions']:,} transactions (seeded in SQL in "
+          f"{report['seed_s']} s; load {report['load_before']} -> {report['load_after']})")
+    print(_table(report["rows"], ["point_in_time", "transactions_before", "runs", "first_ms",
+                                  "p50_ms", "min_ms", "max_ms"]))
+    out = RESULTS / f"reconciliation-{stamp}.json"
     out.write_text(json.dumps(report, indent=2))
     print(f"written: {out.relative_to(ROOT)}")
 
@@ -219,7 +285,9 @@ def main() -> int:
     parser.add_argument("--pool-size", type=int, default=40)
     parser.add_argument("--no-pgbench", action="store_true")
     parser.add_argument("--only", choices=["ledger", "hashing", "reads", "numscript", "webhooks",
-                                           "temporal", "big-bodies", "payments", "search"],
+                                           "temporal", "big-bodies", "payments", "search",
+                                           "reconciliation", "payments-initiations",
+                                           "orchestration"],
                         default=None)
     parser.add_argument("--search-documents", type=int, default=1_000_000,
                         help="documents seeded into the search index")
@@ -227,6 +295,12 @@ def main() -> int:
                         help="requests per search query shape")
     parser.add_argument("--search-lag-duration", type=float, default=15.0,
                         help="seconds of ledger writes while the search lag is sampled")
+    parser.add_argument("--recon-accounts", type=int, default=10_000,
+                        help="ledger accounts the reconciliation policy's query matches")
+    parser.add_argument("--recon-transactions", type=int, default=1_000_000,
+                        help="transactions in the ledger the reconciliation run reads")
+    parser.add_argument("--recon-runs", type=int, default=5,
+                        help="runs timed per point in time")
     parser.add_argument("--reads-transactions", type=int, default=1_000_000,
                         help="size of the ledger the read benchmark queries")
     parser.add_argument("--webhook-configs", type=int, default=5,
@@ -239,6 +313,14 @@ def main() -> int:
                         help="payments the fake PSP serves to the ingestion benchmark")
     parser.add_argument("--payments-page-size", type=int, default=1000,
                         help="the generic connector's pageSize in the ingestion benchmark")
+    parser.add_argument("--initiation-clients", type=int, default=32,
+                        help="concurrent clients of the payment initiations throughput run")
+    parser.add_argument("--initiation-duration", type=float, default=10.0,
+                        help="seconds of the payment initiations throughput run")
+    parser.add_argument("--flow-clients", type=int, default=32,
+                        help="concurrent clients running one-send flow instances")
+    parser.add_argument("--flow-duration", type=float, default=10.0,
+                        help="seconds of the concurrent flow instances run")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -285,10 +367,16 @@ def main() -> int:
         print(f"written: {out.relative_to(ROOT)}")
     if args.only in (None, "webhooks", "temporal"):
         temporal_benchmarks(args, stamp)
+    if args.only in (None, "payments-initiations"):
+        payments_initiations(args, stamp)
+    if args.only in (None, "orchestration"):
+        orchestration_benchmark(args, stamp)
     if args.only in (None, "payments"):
         payments_ingestion(args, stamp)
     if args.only in (None, "search"):
         search_benchmark(args, stamp)
+    if args.only in (None, "reconciliation"):
+        reconciliation_benchmark(args, stamp)
     return 0
 
 

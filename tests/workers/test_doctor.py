@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from tests.conftest import free_port
+from tests.workers.scrape import samples, value
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +94,9 @@ async def _pollers(temporal_env: Any, queue: str) -> int:
 async def test_doctor_passes_once_a_worker_pool_polls_and_the_pool_exits_0_on_sigterm(
         database_url: str, temporal_address: str, temporal_env: Any) -> None:
     queue = f"webhooks-doctor-{uuid.uuid4()}"
-    env = _env(database_url, temporal_address, LEDGERFLOW_WEBHOOKS_TASK_QUEUE=queue)
+    metrics = free_port()
+    env = _env(database_url, temporal_address, LEDGERFLOW_WEBHOOKS_TASK_QUEUE=queue,
+               WORKER_METRICS_PORT=str(metrics))
     worker = subprocess.Popen(  # noqa: ASYNC220 - started once, awaited by polling
         [sys.executable, "-m", "workers", "worker", "--queues", queue, "--concurrency", "4"],
         cwd=ROOT, env=env)
@@ -106,6 +110,11 @@ async def test_doctor_passes_once_a_worker_pool_polls_and_the_pool_exits_0_on_si
         assert code == 0, lines
         assert all(line.startswith("OK") for line in lines[:-1]), lines
         assert f"OK    task queue {queue} polled" in "\n".join(lines)
+        # The pool's /metrics (WORKER_METRICS_PORT) carries the SDK's series for its queue.
+        async with httpx.AsyncClient() as http:
+            scraped = samples((await http.get(f"http://127.0.0.1:{metrics}/metrics")).text)
+        assert value(scraped, "temporal_worker_start_total", namespace="default",
+                     task_queue=queue, service_name="temporal-core-sdk") == 1
         worker.send_signal(signal.SIGTERM)
         began = time.monotonic()
         while worker.poll() is None:

@@ -5,8 +5,8 @@ is only ever written whole and an index can be rebuilt from the objects alone.
   scalars as they are (times rewritten by times.py so they compare as text), `metadata` as a map
   of strings, and for transactions the posting fields Formance indexes (`source`, `destination`,
   `asset`, `amount`, one list each).
-* `free_text`: the string leaves of the object in key order, which free terms match (capped,
-  so one huge `rawData` cannot bloat the index).
+* `free_text`: the distinct string leaves of the object in key order but times, which free
+  terms match (capped, so one huge `rawData` cannot bloat the index).
 * `sort_value`: the field each kind is listed by when no sort is given (Formance's defaults)."""
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def indexed_fields(doc: Document) -> dict[str, Any]:
 
 
 def free_text(doc: Document) -> str:
-    parts: list[str] = []
+    """Each distinct string once, times left out: they are matched by range and match terms,
+    and the trigrams of an instant's digits cost more to index than any text of the object."""
+    parts: dict[str, None] = {}
     size = 0
 
     def walk(value: Any) -> None:
@@ -65,12 +67,14 @@ def free_text(doc: Document) -> str:
         if size >= FREE_TEXT_MAX_CHARS:
             return
         if isinstance(value, str):
-            parts.append(value)
-            size += len(value) + 1
+            if value and value not in parts:
+                parts[value] = None
+                size += len(value) + 1
         elif isinstance(value, dict):
             # In key order: the same text whatever order the object was built or stored in.
             for k in sorted(value):
-                walk(value[k])
+                if k not in TIME_FIELDS:
+                    walk(value[k])
         elif isinstance(value, list):
             for v in value:
                 walk(v)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|z|[+-]\d{2}:?\d{2})?")
 _FRACTION = re.compile(r"\.(\d+)")
 
 
+@lru_cache(maxsize=4096)  # a ledger batch stamps many documents with the same instants
 def normalise_time(value: str) -> str | None:
     """`value` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, or None when it is not an ISO 8601 instant."""
     if not _ISO.fullmatch(value):

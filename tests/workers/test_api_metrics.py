@@ -6,6 +6,13 @@ from __future__ import annotations
 
 import httpx
 
+from api.app import create_app
+from config.settings import Settings
+from domain.auth.models import ClientOptions
+from domain.auth.service import AuthAdmin
+from storage.auth.store import SqlAuthStore
+from storage.database import Database
+from tests.conftest import free_port
 from tests.integration.ledger.helpers import BASE, create_ledger, posting
 from tests.workers.scrape import label_values, samples, value
 
@@ -57,3 +64,22 @@ async def test_requests_are_counted_by_route_template_status_class_and_timed(
     routes = label_values(after, requests, "route")
     assert not any("junk" in r or r.endswith(("/1", "/999")) for r in routes), routes
     assert all(r == "(unmatched)" or r.startswith("/") for r in routes)
+
+
+async def test_with_auth_on_a_scraper_needs_a_token_and_any_valid_one_will_do(
+        database: Database, database_url: str) -> None:
+    settings = Settings(database_url=database_url, temporal_address=f"127.0.0.1:{free_port()}",
+                        auth_enabled=True, public_base_url="http://testserver")
+    admin = AuthAdmin(SqlAuthStore(database))
+    scraper = await admin.create_client(ClientOptions(name="prometheus",
+                                                      scopes=("ledger:read",)))
+    secret = (await admin.create_secret(scraper.id, "main")).clear
+    transport = httpx.ASGITransport(app=create_app(settings, database=database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        assert (await http.get("/metrics")).status_code == 401
+        token = (await http.post("/api/auth/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": scraper.id,
+            "client_secret": secret})).json()["access_token"]
+        r = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
+    assert "ledgerflow_http_requests_total" in r.text

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench chaos fuzz migrate clean-data
+.PHONY: run test lint unit bench chaos fuzz migrate doctor record-histories clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
@@ -20,6 +20,14 @@ run: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/python -m workers migrate
+
+# Is the stack able to run (PostgreSQL migrated, search attributes, pollers on every queue)?
+doctor: $(STAMP)
+	$(BIN)/python -m workers doctor
+
+# Re-records tests/replay/histories (RECORD_ARGS="--module wallets"); review and commit the diff.
+record-histories: $(STAMP)
+	$(BIN)/python -m workers record-histories $(RECORD_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

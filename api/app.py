@@ -20,7 +20,7 @@ from api.errors import error_response, install_error_handlers
 from api.health import HealthChecks
 from api.input_guard import InputGuard
 from api.ledger.hot_writes import hot_writes, is_hot
-from api.metrics import measured, metrics_endpoint
+from api.metrics import measured, metrics_endpoint, observe_write_batches
 from api.modules import VERSION, Module
 from config.modules import ModuleSettings
 from config.settings import Settings
@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
         settings.effective_database_url, pool_size=settings.database_pool_size
     )
     deps = Dependencies.build(settings, db, module_settings or ModuleSettings())
+    observe_write_batches(deps.ledger.store.write_stats)
     checks = HealthChecks(db, deps.temporal)
 
     @asynccontextmanager

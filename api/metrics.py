@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter as Counter_
+from collections.abc import Awaitable, Callable, Iterator
 
 from opentelemetry.trace import SpanKind
 from prometheus_client import (
@@ -27,6 +28,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -42,6 +45,42 @@ HTTP_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 LEDGER_WRITES = Counter("ledgerflow_ledger_writes", "Ledger write requests (transactions, bulks)",
                         ["route", "status"])
+
+
+
+class _WriteBatches(Collector):
+    """The ledger's set-based write batches of this process (storage/ledger/batch_write.py),
+    added up over ledgers (a label per ledger would grow with the ledgers): `optimistic`
+    (one statement, the head this process wrote last still the head), `locked`, and `refused`
+    optimistic statements (a check of the statement failed: another writer, often another
+    replica, wrote in between, or a balance or date did not hold; the batch then runs locked).
+    Read from the store at scrape time: the write path pays nothing for it."""
+
+    KINDS = ("optimistic", "locked", "refused")
+
+    def __init__(self) -> None:
+        self.source: Callable[[], dict[str, dict[str, int]]] | None = None
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("ledgerflow_ledger_write_batches",
+                                     "Set-based ledger write batches, by how they were written",
+                                     labels=["kind"])
+        totals: Counter_[str] = Counter_()
+        for per_ledger in (self.source() if self.source else {}).values():
+            totals.update(per_ledger)
+        for kind in self.KINDS:
+            family.add_metric([kind], totals[kind])
+        yield family
+
+
+WRITE_BATCHES = _WriteBatches()
+REGISTRY.register(WRITE_BATCHES)
+
+
+def observe_write_batches(source: Callable[[], dict[str, dict[str, int]]]) -> None:
+    """The app's ledger store (one per process in production; the latest app in tests)."""
+    WRITE_BATCHES.source = source
+
 
 UNMATCHED = "(unmatched)"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -60,6 +60,11 @@ async def test_requests_are_counted_by_route_template_status_class_and_timed(
     writes = "ledgerflow_ledger_writes_total"
     assert delta(writes, route=TX_ROUTE, status="2xx") == 2
     assert delta(writes, route=TX_ROUTE, status="4xx") == 1
+    # The writes went through the set-based path, in batches this process counted.
+    batches = "ledgerflow_ledger_write_batches_total"
+    assert sum(delta(batches, kind=k) for k in ("optimistic", "locked")) >= 1
+    # The overdraft was refused by the optimistic statement's own balance check first.
+    assert delta(batches, kind="refused") >= 1
     # Bounded cardinality: templates only, never a raw path.
     routes = label_values(after, requests, "route")
     assert not any("junk" in r or r.endswith(("/1", "/999")) for r in routes), routes

@@ -48,6 +48,7 @@ async def list_transfer_initiations(request: Request, initiations: Initiations,
                                     query: QueryParam = None,
                                     sort: Sort = None) -> dict[str, Any]:
     offset, size, filters = await listing(request, pageSize, cursor, query, INITIATION_FILTERS)
+    filters = ti.v3_filters(filters)
     page = await initiations.initiations(filters, offset, size)
     rendered = []
     for initiation in page.data:

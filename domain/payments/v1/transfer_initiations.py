@@ -177,3 +177,23 @@ def transfer_body(body: Any, connector_id: str, reference: str) -> dict[str, Any
     return {"reference": reference, "connectorID": connector_id, "type": "TRANSFER",
             "amount": body.get("amount"), "asset": body.get("asset"),
             "sourceAccountID": account("source"), "destinationAccountID": destination}
+
+
+def v3_filters(filters: dict[str, str]) -> dict[str, str]:
+    """A list filter on a v1 status, as the v3 status it is stored under. Idempotent (a
+    cursor carries the v3 filter)."""
+    status = filters.get("status")
+    if status is None or status in InitiationStatus.__members__:
+        return filters
+    if status in (T.ASK_RETRIED, T.ASK_REVERSED):
+        raise ValidationError(f"status {status} is a request in a transfer initiation's "
+                              "history, never the status it stays in: filter on PROCESSING "
+                              "or REVERSE_PROCESSING")
+    if status == T.VALIDATED:
+        return {**filters, "status": S.SCHEDULED_FOR_PROCESSING.value}
+    if status == T.PARTIALLY_REVERSED:
+        # Stored as REVERSED, like a whole reversal: the filter selects both, and each one's
+        # status tells which it is.
+        return {**filters, "status": S.REVERSED.value}
+    raise ValidationError(f"unknown status {status!r}: one of "
+                          f"{', '.join(s.value for s in TransferStatus)}")

@@ -15,7 +15,13 @@ from domain.payments.initiations import (
     InitiationType,
     PaymentInitiation,
 )
-from domain.payments.v1.transfer_initiations import Action, history, status_action, status_of
+from domain.payments.v1.transfer_initiations import (
+    Action,
+    history,
+    status_action,
+    status_of,
+    v3_filters,
+)
 
 S = InitiationStatus
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -71,6 +77,18 @@ def test_reversals_partial_then_whole() -> None:
     # The requests get ids of their own.
     ids = [a.id for a in history(initiation, two)]
     assert len(ids) == len(set(ids))
+
+
+def test_list_filters_on_v1_statuses() -> None:
+    assert v3_filters({"status": "VALIDATED", "asset": "EUR/2"}) == {
+        "status": "SCHEDULED_FOR_PROCESSING", "asset": "EUR/2"}
+    assert v3_filters({"status": "PARTIALLY_REVERSED"}) == {"status": "REVERSED"}
+    for same in ("REVERSED", "PROCESSING", "SCHEDULED_FOR_PROCESSING", "WAITING_FOR_VALIDATION"):
+        assert v3_filters({"status": same}) == {"status": same}
+    assert v3_filters({"reference": "x"}) == {"reference": "x"}
+    for refused in ("ASK_RETRIED", "ASK_REVERSED", "validated", ""):
+        with pytest.raises(ValidationError):
+            v3_filters({"status": refused})
 
 
 def test_status_without_adjustments_and_the_status_request() -> None:

@@ -168,6 +168,14 @@ async def test_rejected_deleted_and_scheduled(env: Env, tmp_path: Path) -> None:
     assert (await env.http.get(f"{V3}/{scheduled['id']}")).json()["data"]["status"] == \
         "SCHEDULED_FOR_PROCESSING"
     assert scheduled["scheduledAt"] != "0001-01-01T00:00:00Z"
+    # Lists filter on the v1 status as the v3 one it is stored under.
+    for status, expected in (("VALIDATED", [scheduled["id"]]), ("REJECTED", [rejected["id"]]),
+                             ("PROCESSED", [])):
+        r = await env.http.get(V1, params={"query": json.dumps({"$match": {"status": status}})})
+        assert [t["id"] for t in r.json()["cursor"]["data"]] == expected, status
+    for status in ("ASK_RETRIED", "DONE"):
+        _error(await env.http.get(V1, params={
+            "query": json.dumps({"$match": {"status": status}})}), 400, "VALIDATION")
     r = await env.http.delete(f"{V1}/{scheduled['id']}")
     assert r.status_code == 204, r.text
     _error(await env.http.get(f"{V1}/{scheduled['id']}"), 404, "NOT_FOUND")

@@ -24,7 +24,6 @@ from activities.payments.contracts import (
     OPEN_REVERSAL,
     POLL_INITIATION,
     RECORD_INITIATION_STEP,
-    RESERVE_SEND_SLOT,
     SEND_INITIATION,
     SEND_REVERSAL,
     DeleteInitiationInput,
@@ -35,7 +34,6 @@ from activities.payments.contracts import (
     SendInput,
     SendOutcome,
     SendSlot,
-    SendSlotInput,
 )
 from domain.payments import ids
 from domain.payments.errors import ConnectorNotFoundError, PaymentInitiationNotFoundError
@@ -73,7 +71,7 @@ class InitiationActivities:
         self.poll_interval = poll_interval
 
     @activity_defn(RECORD_INITIATION_STEP)
-    async def record_initiation_step(self, data: InitiationStep) -> None:
+    async def record_initiation_step(self, data: InitiationStep) -> SendSlot:
         at = datetime.fromisoformat(data.at)
         status = InitiationStatus(data.status)
         adjustment = InitiationAdjustment(
@@ -97,19 +95,20 @@ class InitiationActivities:
                 await self.store.finish_reversal(replace(reversal, status=done,
                                                          error=data.error),
                                                  adjustment, finished)
-                return
+                return SendSlot()
         await self.store.add_adjustment(adjustment, open_task=opened, finish_task=finished)
+        if not data.reserve_slot:
+            return SendSlot()
+        # A retried activity reserves another slot: a later send, never an earlier one.
+        return SendSlot(wait_seconds=await self._reserve(data.connector_id))
 
-    @activity_defn(RESERVE_SEND_SLOT)
-    async def reserve_send_slot(self, data: SendSlotInput) -> SendSlot:
-        connector = await self.payments.get_connector(data.connector_id)
+    async def _reserve(self, connector_id: str) -> float:
+        connector = await self.payments.get_connector(connector_id)
         rate = self.sends_per_second
         own = connector.config.get("payoutsPerSecond") if connector else None
         if isinstance(own, (int, float)) and not isinstance(own, bool) and own > 0:
             rate = float(own)
-        wait = await self.store.reserve_send_slot(data.connector_id, 1.0 / rate,
-                                                  datetime.now(UTC))
-        return SendSlot(wait_seconds=wait)
+        return await self.store.reserve_send_slot(connector_id, 1.0 / rate, datetime.now(UTC))
 
     @activity_defn(SEND_INITIATION)
     async def send_initiation(self, data: SendInput) -> SendOutcome:
@@ -219,6 +218,6 @@ class InitiationActivities:
         await self.store.delete_initiation(data.initiation_id, data.task_id)
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_initiation_step, self.reserve_send_slot, self.send_initiation,
+        return [self.record_initiation_step, self.send_initiation,
                 self.poll_initiation, self.open_reversal, self.send_reversal,
                 self.delete_initiation]

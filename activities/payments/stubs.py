@@ -25,7 +25,6 @@ from activities.payments.contracts import (
     PURGE_CONNECTOR,
     RECORD_INITIATION_STEP,
     RECORD_INSTANCE,
-    RESERVE_SEND_SLOT,
     SEND_INITIATION,
     SEND_REVERSAL,
     TERMINATE_WORKFLOWS,
@@ -56,7 +55,6 @@ from activities.payments.contracts import (
     SendInput,
     SendOutcome,
     SendSlot,
-    SendSlotInput,
     UpdateScheduleInput,
 )
 from activities.stub import Stub
@@ -107,10 +105,9 @@ create_bank_account: Stub[ForwardBankAccountInput, CreatedObject] = Stub(
 _SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                           maximum_interval=timedelta(seconds=30), maximum_attempts=5)
 
-record_initiation_step: Stub[InitiationStep, None] = Stub(
-    RECORD_INITIATION_STEP, None, _SHORT, summary=lambda d: d.status)
-reserve_send_slot: Stub[SendSlotInput, SendSlot] = Stub(
-    RESERVE_SEND_SLOT, SendSlot, _SHORT, summary=lambda d: "take the next send slot")
+record_initiation_step: Stub[InitiationStep, SendSlot] = Stub(
+    RECORD_INITIATION_STEP, SendSlot, _SHORT,
+    summary=lambda d: d.status + (" (send slot reserved)" if d.reserve_slot else ""))
 send_initiation: Stub[SendInput, SendOutcome] = Stub(
     SEND_INITIATION, SendOutcome, _FETCH, _SEND_RETRY,
     summary=lambda d: f"send attempt {d.attempt} to the provider")

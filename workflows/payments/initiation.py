@@ -9,7 +9,10 @@ creation to the moment nothing more can happen to it.
 - A `scheduledAt` in the future is a durable timer (SCHEDULED_FOR_PROCESSING); a delete wakes
   it and the initiation is gone before anything was sent.
 - The send is one activity per attempt, exactly once at the provider (see
-  activities/payments/initiation_activities.py), spaced by the connector's send slots.
+  activities/payments/initiation_activities.py), spaced by the connector's send slots: the
+  PROCESSING step reserves the next slot of the connector (one row per connector in
+  PostgreSQL, moved one interval per send) and the workflow sleeps until it on a timer, so a
+  throttled send holds no worker slot while it waits.
 - A payment that is not final yet is looked at again on a timer loop here rather than by a
   Temporal Schedule: the workflow is open anyway and owns the initiation, a timer is durable
   and ends with it, and there is no schedule to find and delete afterwards.
@@ -41,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
         ReversalOutcome,
         SendInput,
         SendOutcome,
-        SendSlotInput,
+        SendSlot,
     )
     from domain.errors import DomainError
     from domain.payments import ids
@@ -108,8 +111,9 @@ class PaymentInitiationWorkflow:
                                              self._life.attempt)
             status = S.SCHEDULED_FOR_PROCESSING if self._until_scheduled() else S.PROCESSING
             self._set(status)
-            await self._step(status, open_task_id=task_id)
-            self._work.append(lambda: self._send(task_id))
+            slot = await self._step(status, open_task_id=task_id,
+                                    reserve_slot=status is S.PROCESSING)
+            self._work.append(lambda: self._send(task_id, slot))
             return TaskRef(task_id=task_id)
 
     @approve.validator
@@ -135,8 +139,8 @@ class PaymentInitiationWorkflow:
             task_id = ids.initiation_task_id(self._connector, self._data.initiation_id,
                                              self._life.attempt)
             self._set(S.PROCESSING)
-            await self._step(S.PROCESSING, open_task_id=task_id)
-            self._work.append(lambda: self._send(task_id))
+            slot = await self._step(S.PROCESSING, open_task_id=task_id, reserve_slot=True)
+            self._work.append(lambda: self._send(task_id, slot))
             return TaskRef(task_id=task_id)
 
     @retry.validator
@@ -184,7 +188,7 @@ class PaymentInitiationWorkflow:
 
     # --- the send and the reversal ----------------------------------------------------------
 
-    async def _send(self, task_id: str) -> None:
+    async def _send(self, task_id: str, slot: SendSlot) -> None:
         wait = self._until_scheduled()
         if wait is not None:
             # The durable timer; a delete sets _deleted and ends the wait early.
@@ -195,10 +199,8 @@ class PaymentInitiationWorkflow:
                 return
             async with self._lock:
                 self._set(S.PROCESSING)
-                await self._step(S.PROCESSING)
+                slot = await self._step(S.PROCESSING, reserve_slot=True)
         attempt = self._life.attempt
-        slot = await stubs.reserve_send_slot(SendSlotInput(
-            connector_id=self._data.connector_id))
         if slot.wait_seconds > 0:
             await workflow.sleep(timedelta(seconds=slot.wait_seconds), summary="send rate")
         try:
@@ -267,8 +269,8 @@ class PaymentInitiationWorkflow:
     def _now(self) -> str:
         return workflow.now().isoformat()
 
-    async def _step(self, status: InitiationStatus, **fields: Any) -> None:
-        await stubs.record_initiation_step(InitiationStep(
+    async def _step(self, status: InitiationStatus, **fields: Any) -> SendSlot:
+        return await stubs.record_initiation_step(InitiationStep(
             initiation_id=self._data.initiation_id, connector_id=self._data.connector_id,
             status=status.value, at=self._now(), **fields))
 

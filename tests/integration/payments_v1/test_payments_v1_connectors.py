@@ -16,7 +16,7 @@ import pytest
 
 from storage.database import Database
 from tests.temporal_stack import ModuleStack, unique_modules
-from tests.workflows.payments.test_payments_connectors import eventually
+from tests.workflows.payments.initiation_env import eventually
 
 V1 = "/api/payments"
 V3 = "/api/payments/v3"

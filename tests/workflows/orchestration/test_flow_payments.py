@@ -123,3 +123,34 @@ async def test_missing_payments_account_metadata_fails_and_gives_back(both: Both
     instance = await f.run(flow)
     assert "has no metadata 'formanceAccountID'" in instance["error"], instance
     assert await f.wallet_balance(wallet, "EUR/2") == 500
+
+
+async def test_payment_source_is_booked_once_then_moved(both: Both, tmp_path: Path) -> None:
+    f = both.flows
+    connected = await both.payments.connector("dummypay", {"name": "d",
+                                                           "directory": str(tmp_path)})
+    r = await f.http.post(f"{P}/payments", json={
+        "reference": "pay-in-1", "connectorID": connected.id,
+        "createdAt": "2025-01-02T00:00:00Z", "type": "PAY-IN", "initialAmount": 900,
+        "amount": 900, "asset": "EUR/2", "scheme": "SEPA", "adjustments": [
+            {"reference": "pay-in-1", "createdAt": "2025-01-02T00:00:00Z",
+             "status": "SUCCEEDED", "amount": 900, "asset": "EUR/2"}]})
+    assert r.status_code == 201, r.text
+    payment = r.json()["data"]["id"]
+    internal = "orchestration-000-internal"
+    flow = await f.flow({"send": {  # no amount: the payment's
+        "source": {"payment": {"id": payment}},
+        "destination": {"account": {"id": "customers:1", "ledger": internal}}}})
+    first = await f.run(flow)
+    assert "error" not in first, first
+    holding = "payment:" + payment.replace("-", "_")
+    assert await f.balance(internal, "customers:1", "EUR/2") == 900
+    assert await f.balance(internal, holding, "EUR/2") == 0
+    r = await f.http.get(f"{V2}/instances/{first['id']}/stages/0/history")
+    assert [s["name"] for s in r.json()["data"]] == ["GetPayment", "CreateTransaction",
+                                                      "CreateTransaction"]
+    # A second instance on the same payment: already booked (its reference), so the holding
+    # account is empty and the move is refused instead of paying the payment twice.
+    second = await f.run(flow)
+    assert "insufficient" in second["error"].lower(), second
+    assert await f.balance(internal, "customers:1", "EUR/2") == 900

@@ -2,24 +2,31 @@
 (a payments worker on its own queue): dummypay installed through v1 ingests its files, its
 config read and updated, its fetches listed as v1 tasks, reset and uninstalled; the paths that
 name only a provider act on its single connector and answer 400 when there are two; a bank
-account forwarded through v1 is answered once the connector holds it."""
+account forwarded through v1 is answered once the connector holds it, or with a 503 when no
+worker finished it in time (the forward goes on)."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from domain.payments import ids
+from domain.payments.models import Connector
 from storage.database import Database
+from storage.payments.store import PgPaymentsStore
 from tests.temporal_stack import ModuleStack, unique_modules
 from tests.workflows.payments.initiation_env import eventually
 
 V1 = "/api/payments"
 V3 = "/api/payments/v3"
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
 FETCHES = {"FETCH_ACCOUNTS", "FETCH_EXTERNAL_ACCOUNTS", "FETCH_BALANCES", "FETCH_PAYMENTS"}
 
 
@@ -188,3 +195,32 @@ async def test_forward_answers_with_the_connectors_account(http: httpx.AsyncClie
     v3 = (await http.get(f"{V3}/bank-accounts/{later['id']}")).json()["data"]
     assert [a["accountID"] for a in v3["relatedAccounts"]] == \
         [r.json()["data"]["accountID"]]
+
+
+async def test_forward_not_done_in_time_is_a_503_and_goes_on(
+        database_url: str, database: Database, temporal_env: Any, temporal_address: str,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No worker polls the queue: the forward is started but cannot finish; v1 answers 503
+    (INTERNAL, retry later) once its wait is over, and the task stays PROCESSING for the worker
+    to come."""
+    from api.payments.v1 import bank_accounts
+
+    monkeypatch.setattr(bank_accounts, "FORWARD_WAIT_S", 0.5)
+    stack = ModuleStack("payments", temporal_env, database, database_url, temporal_address,
+                        modules=unique_modules(payments={"min_polling_period": 1}))
+    store = PgPaymentsStore(database)
+    cid = ids.ConnectorID("dummypay", str(uuid.uuid4()))
+    await store.create_connector(Connector(id=str(cid), reference=cid.reference, name="d",
+                                           provider="dummypay", created_at=T0,
+                                           config={"name": "d", "directory": str(tmp_path)}))
+    async with stack.http("http://t") as http:
+        bank = (await http.post(f"{V1}/bank-accounts", json={
+            "name": "Acme", "country": "FR"})).json()["data"]
+        message = _error(await http.post(f"{V1}/bank-accounts/{bank['id']}/forward",
+                                         json={"connectorID": str(cid)}), 503, "INTERNAL")
+        assert "goes on" in message
+        assert (await http.get(f"{V1}/bank-accounts/{bank['id']}")).json()["data"][
+            "relatedAccounts"] == []
+        task_id = ids.task_id(cid, f"create-bank-account-{bank['id']}")
+        task = (await http.get(f"{V3}/tasks/{task_id}")).json()["data"]
+        assert task["status"] == "PROCESSING"

@@ -69,14 +69,15 @@ async def run_workers(settings: Settings, stop: asyncio.Event, *, queues: str | 
                       concurrency: int | None = None) -> None:
     """Poll until `stop` is set, then drain: polling stops at once, the activities in flight
     have the pool's grace period to finish (the rest are cancelled, and retried elsewhere)."""
-    runtime = worker_runtime(settings.worker_metrics_port)
-    configure_tracing("ledgerflow-worker", settings.otel_exporter_otlp_endpoint)
     database = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
-    client = await connect(settings.effective_temporal_address, settings.temporal_namespace,
-                           runtime=runtime)
     regs = registrations(database, ModuleSettings())
     try:
+        # A wrong queue name or limit is said before anything is served or connected.
         pool = plan(settings, regs, queues=queues, concurrency=concurrency)
+        runtime = worker_runtime(settings.worker_metrics_port)
+        configure_tracing("ledgerflow-worker", settings.otel_exporter_otlp_endpoint)
+        client = await connect(settings.effective_temporal_address, settings.temporal_namespace,
+                               runtime=runtime)
         with ThreadPoolExecutor(max_workers=16) as executor:
             workers = build_workers(client, regs, pool, executor)
             log.info("workers polling: %s", ", ".join(

@@ -4,7 +4,11 @@ mistakes refused with the name that is wrong."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +56,14 @@ def test_configured_queues_are_known_too() -> None:
 def test_mistakes_are_refused_by_name(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         plan(Settings(**kwargs))  # type: ignore[arg-type]
+
+
+def test_the_worker_command_refuses_an_unknown_queue_before_connecting_anywhere() -> None:
+    # Nothing listens on these: a refusal that tried to connect would fail differently.
+    env = {**os.environ, "DATABASE_URL": "postgresql://x@127.0.0.1:1/x",
+           "TEMPORAL_ADDRESS": "127.0.0.1:2"}
+    proc = subprocess.run([sys.executable, "-m", "workers", "worker", "--queues", "paymnts"],
+                          cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "ledgerflow: unknown task queue 'paymnts'; known: ledgerflow-ledger" in proc.stderr

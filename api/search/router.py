@@ -25,7 +25,8 @@ async def get_server_info(request: Request) -> dict[str, Any]:
     trigram = await PgSearchEngine(database).trigram()
     return {
         "name": "search", "version": VERSION, "engine": "postgresql",
-        "freeText": "substring (pg_trgm)" if trigram else "word prefix (tsvector)",
+        "freeText": "word prefix (tsvector); `*` patterns "
+                    + ("through pg_trgm" if trigram else "by scan (no pg_trgm)"),
         "indexing": {"lagSeconds": round(lag.seconds, 3), "pendingEvents": lag.pending_events,
                      "pendingIsExact": lag.pending_is_exact},
     }

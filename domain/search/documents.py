@@ -7,10 +7,12 @@ is only ever written whole and an index can be rebuilt from the objects alone.
   `asset`, `amount`, one list each).
 * `free_text`: the distinct string leaves of the object in key order but times, which free
   terms match (capped, so one huge `rawData` cannot bloat the index).
+* `words`: the words of that text that free terms look up by prefix (tsvector).
 * `sort_value`: the field each kind is listed by when no sort is given (Formance's defaults)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from domain.search.models import Document, Kind
@@ -81,6 +83,22 @@ def free_text(doc: Document) -> str:
 
     walk(doc.data)
     return " ".join(parts)[:FREE_TEXT_MAX_CHARS]
+
+
+_PUNCTUATION = re.compile(r"[^\w]+")
+MAX_WORDS = 512
+
+
+def words(text: str) -> list[str]:
+    """The words free terms look up: each whitespace-separated token lower-cased, and its parts
+    between punctuation (`users:001` gives `users:001`, `users`, `001`), each once."""
+    found: dict[str, None] = {}
+    for token in text.lower().split():
+        found.setdefault(token, None)
+        for part in _PUNCTUATION.split(token):
+            if part:
+                found.setdefault(part, None)
+    return list(found)[:MAX_WORDS]
 
 
 def sort_value(doc: Document, indexed: dict[str, Any] | None = None) -> Any:

@@ -30,7 +30,8 @@ class PgSearchEngine:
         self.database = database
 
     async def trigram(self) -> bool:
-        """Whether migration 0014 could build the trigram index (read once per database)."""
+        """Whether migration 0014 could build the trigram index that answers `*` patterns
+        (read once per database)."""
         known = _trigram_by_database.get(self.database.url)
         if known is None:
             async with self.database.engine.connect() as conn:
@@ -38,8 +39,9 @@ class PgSearchEngine:
             _trigram_by_database[self.database.url] = known
         return known
 
-    async def _filters(self, plan: SearchPlan, kind_sql: str) -> tuple[Conditions, list[str]]:
-        c = Conditions(trigram=await self.trigram())
+    @staticmethod
+    def _filters(plan: SearchPlan, kind_sql: str) -> tuple[Conditions, list[str]]:
+        c = Conditions()
         where = [f"kind = {kind_sql}", c.terms(plan.terms, plan.policy)]
         if plan.ledgers:
             where.append(f"ledger = ANY(CAST({c.bind(list(plan.ledgers))} AS text[]))")
@@ -53,7 +55,7 @@ class PgSearchEngine:
 
     async def search(self, plan: SearchPlan) -> Hits:
         kind = plan.kinds[0]
-        c, where = await self._filters(plan, ":kind")
+        c, where = self._filters(plan, ":kind")
         c.params["kind"] = kind.value
         s = self._sort_expr(c, plan, kind)
         count_sql = (f"SELECT count(*) FROM (SELECT 1 FROM search_documents "
@@ -89,7 +91,7 @@ class PgSearchEngine:
                     total=min(total, TOTAL_CAP), total_is_exact=total <= TOTAL_CAP)
 
     async def search_kinds(self, plan: SearchPlan) -> MultiHits:
-        c, where = await self._filters(plan, "k.kind")
+        c, where = self._filters(plan, "k.kind")
         s = self._sort_expr(c, plan, None)
         direction = "DESC" if plan.sort.order is Order.DESC else "ASC"
         kinds = c.bind([k.value for k in plan.kinds])

@@ -4,14 +4,19 @@ Field terms are SQL/JSON path filters on `indexed` (`indexed @? '$."k" ? (@ == "
 the GIN jsonb_path_ops index answers for equality; lax mode unwraps list fields, so
 `source=world` matches a transaction with `world` among its sources. A value is compared as
 each type it may be (terms.match_values), and a path filter never fails on a type mismatch: it
-just does not match. Free terms match `search_text` as a case-insensitive substring (`*` a
-wildcard) through the trigram index when the server has pg_trgm, else whole words by prefix
-through the tsvector index (migration 0014)."""
+just does not match.
+
+A free term matches a document when each of its words starts a word of the document, whatever
+the case (`users:00` finds `users:001`, `corner` finds "at the corner", `001` finds
+`users:001`): a prefix lookup in the tsvector's GIN index, a few ms over a million documents.
+A term with `*` is a pattern over the whole text (`*123*` anywhere, as Elasticsearch's
+wildcards), answered by the trigram index when the server has pg_trgm. Substring matching was
+the default first; its trigram lookups had to intersect the posting lists of trigrams every
+document shares (`use`, `ser`, ...): 56 ms per term over 1,000,000 documents."""
 
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -39,17 +44,19 @@ def _like_pattern(text: str) -> str:
 
 
 def _ts_query(text: str) -> str | None:
-    words = re.findall(r"\w+", text)
-    if not words:
+    """Every word of the term as a prefix of a word of the document, in tsquery syntax (read
+    verbatim by the tsquery cast: no parser splits `users:001`)."""
+    terms = text.lower().split()
+    if not terms:
         return None
-    return " & ".join("'" + w.replace("'", "''") + "':*" for w in words)
+    return " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "':*"
+                      for t in terms)
 
 
 class Conditions:
     """Builds the WHERE of a plan's terms, with numbered bind parameters."""
 
-    def __init__(self, *, trigram: bool) -> None:
-        self.trigram = trigram
+    def __init__(self) -> None:
         self.params: dict[str, Any] = {}
 
     def bind(self, value: Any) -> str:
@@ -64,12 +71,13 @@ class Conditions:
         if isinstance(term, Range):
             return self._path_filter(term.path, f"@ {term.operator} {path_literal(term.bound)}")
         assert isinstance(term, FreeText)
-        if self.trigram:
+        if "*" in term.text:
+            # A pattern: the trigram index when there is one, else a scan of the kind.
             return f"search_text ILIKE {self.bind(_like_pattern(term.text))}"
         query = _ts_query(term.text)
         if query is None:
             return "false"
-        return f"search_tsv @@ to_tsquery('simple', {self.bind(query)})"
+        return f"search_tsv @@ CAST({self.bind(query)} AS tsquery)"
 
     def _path_filter(self, path: tuple[str, ...], test: str) -> str:
         return f"indexed @? CAST({self.bind(f'{json_path(path)} ? ({test})')} AS jsonpath)"

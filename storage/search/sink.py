@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.search.documents import free_text, indexed_fields, sort_value
+from domain.search.documents import free_text, indexed_fields, sort_value, words
 from domain.search.indexing import PAYMENT_KINDS, IndexChanges
 from domain.search.models import Document, DocumentKey, Kind
 
@@ -24,17 +24,19 @@ JOIN search_documents d USING (kind, ledger, doc_id)
 """)
 _UPSERT = """
 INSERT INTO search_documents
-    (kind, ledger, doc_id, data, indexed, sort_value, search_text, event_id, indexed_at)
+    (kind, ledger, doc_id, data, indexed, sort_value, search_text, search_tsv, event_id,
+     indexed_at)
 SELECT u.kind, u.ledger, u.doc_id, CAST(u.data AS jsonb), CAST(u.indexed AS jsonb),
-       CAST(u.sort_value AS jsonb), u.search_text, u.event_id, now()
+       CAST(u.sort_value AS jsonb), u.search_text,
+       array_to_tsvector(string_to_array(u.words, ' ')), u.event_id, now()
 FROM unnest(CAST(:kinds AS text[]), CAST(:ledgers AS text[]), CAST(:ids AS text[]),
             CAST(:data AS text[]), CAST(:indexed AS text[]), CAST(:sort_values AS text[]),
-            CAST(:texts AS text[]), CAST(:event_ids AS bigint[]))
-     AS u(kind, ledger, doc_id, data, indexed, sort_value, search_text, event_id)
+            CAST(:texts AS text[]), CAST(:words AS text[]), CAST(:event_ids AS bigint[]))
+     AS u(kind, ledger, doc_id, data, indexed, sort_value, search_text, words, event_id)
 ON CONFLICT (kind, ledger, doc_id) DO UPDATE SET
     data = EXCLUDED.data, indexed = EXCLUDED.indexed, sort_value = EXCLUDED.sort_value,
-    search_text = EXCLUDED.search_text, event_id = EXCLUDED.event_id,
-    indexed_at = EXCLUDED.indexed_at
+    search_text = EXCLUDED.search_text, search_tsv = EXCLUDED.search_tsv,
+    event_id = EXCLUDED.event_id, indexed_at = EXCLUDED.indexed_at
 """
 # A document already written from a later event keeps that state.
 _UPSERT_GUARDED = text(_UPSERT + "WHERE search_documents.event_id <= EXCLUDED.event_id")
@@ -79,7 +81,7 @@ class PgSearchSink:
         docs = list(changes.documents.values())
         if docs:
             columns: dict[str, list[Any]] = {k: [] for k in (
-                "kinds", "ledgers", "ids", "data", "indexed", "sort_values", "texts",
+                "kinds", "ledgers", "ids", "data", "indexed", "sort_values", "texts", "words",
                 "event_ids")}
             for doc in docs:
                 fields = indexed_fields(doc)
@@ -89,7 +91,11 @@ class PgSearchSink:
                 columns["data"].append(dumps(doc.data))
                 columns["indexed"].append(dumps(fields))
                 columns["sort_values"].append(dumps(sort_value(doc, fields)))
-                columns["texts"].append(free_text(doc))
+                text_of = free_text(doc)
+                columns["texts"].append(text_of)
+                # Words hold no whitespace: one string per document, split in SQL (unnest
+                # cannot carry an array per row).
+                columns["words"].append(" ".join(words(text_of)))
                 columns["event_ids"].append(doc.event_id)
             await transaction.execute(_UPSERT_ANY if overwrite else _UPSERT_GUARDED, columns)
         if changes.dropped_connectors:

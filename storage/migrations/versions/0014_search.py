@@ -29,7 +29,7 @@ CREATE TABLE search_documents (
     indexed jsonb NOT NULL,
     sort_value jsonb NOT NULL,
     search_text text NOT NULL,
-    search_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED,
+    search_tsv tsvector NOT NULL,
     event_id bigint NOT NULL,
     indexed_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT pk_search_documents PRIMARY KEY (kind, ledger, doc_id)

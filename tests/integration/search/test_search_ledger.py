@@ -65,9 +65,16 @@ async def test_transactions_by_every_term_form(client: httpx.AsyncClient) -> Non
     assert _txids(await page(client, **main, terms=["timestamp<2024-02-01T00:00:00.5Z"])) == [1]
     assert _txids(await page(client, **main, terms=["timestamp<=2024-02-01T00:00:00.5Z"])) \
         == [2, 1]
-    # Free text: a substring of any text of the transaction, whatever its case.
+    # Free text: each word starts a word of the transaction (whatever the case, and the parts
+    # of an address count as words); `*` makes it a pattern over the whole text.
     assert _txids(await page(client, **main, terms=["CORNER"])) == [4]
+    assert _txids(await page(client, **main, terms=["lunch corn"])) == [4]
+    assert _txids(await page(client, **main, terms=["orne"])) == []
+    assert _txids(await page(client, **main, terms=["*orne*"])) == [4]
     assert _txids(await page(client, **main, terms=["shop"])) == [5, 4]
+    assert _txids(await page(client, **main, terms=["users:00"])) == [5, 4, 3, 2, 1]
+    assert _txids(await page(client, **main, terms=["food"])) == [5, 4]
+    assert _txids(await page(client, **main, terms=["users:*2"])) == [2]
     # The revert marked the reverted transaction.
     reverted = await page(client, **main, terms=["reverted=true"])
     assert _txids(reverted) == [4] and reverted[0]["reverted"] is True

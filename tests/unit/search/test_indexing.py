@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.events.models import Event
-from domain.search.documents import free_text, indexed_fields, sort_value
+from domain.search.documents import free_text, indexed_fields, sort_value, words
 from domain.search.indexing import apply_events, touched_keys
 from domain.search.models import Document, DocumentKey, Kind
 
@@ -73,3 +73,9 @@ def test_initiation_status_survives_its_own_event_again() -> None:
     resaved = _event(22, "SAVED_PAYMENT_INITIATION", {"id": "i", "amount": 2}, app="payments")
     doc = _run([resaved], docs)[DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, "", "i")]
     assert doc.data == {"id": "i", "amount": 2, "status": "PROCESSED"}
+
+
+def test_free_text_words() -> None:
+    assert words("users:001 At the CORNER users:001") == [
+        "users:001", "users", "001", "at", "the", "corner"]
+    assert words("") == []

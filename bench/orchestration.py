@@ -140,6 +140,7 @@ async def _triggers(http: httpx.AsyncClient, conn: asyncpg.Connection, count: in
                 "SELECT count(*) FILTER (WHERE launched) AS launched, "
                 "count(*) FILTER (WHERE started_at IS NOT NULL) AS running "
                 "FROM orchestration_instances WHERE trigger_id = $1", trigger_id)
+            assert row is not None
             if seen_launched is None and row["launched"] >= i + 1:
                 seen_launched = time.perf_counter() - started
             if row["running"] >= i + 1:

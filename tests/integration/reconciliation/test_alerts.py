@@ -15,6 +15,8 @@ import httpx
 from sqlalchemy import text
 
 from storage.database import Database
+from storage.events.dispatcher import OutboxDispatcher
+from storage.webhooks.consumer import WebhookDeliveriesConsumer
 from tests.integration.reconciliation.books import Books, R, at, iso, running
 from tests.integration.reconciliation.test_rules import drift_rule
 
@@ -179,3 +181,31 @@ async def test_a_daily_rule_opens_one_alert_per_day_in_its_time_zone(
         assert found == {"2025-01-01": 1, "2025-01-02": 2}
         r = await http.request("GET", f"{R}/alerts", json={"$match": {"periodID": "2025-01-02"}})
         assert len(r.json()["cursor"]["data"]) == 1
+
+
+async def test_alert_events_reach_webhook_configs_through_the_outbox(
+        database_url: str, database: Database, temporal_env: Any,
+        temporal_address: str) -> None:
+    async with running(temporal_env, database, database_url, temporal_address) as (_, http):
+        r = await http.post("/api/webhooks/configs", json={
+            "endpoint": "https://example.com/hook",
+            "eventTypes": ["reconciliation.opened_alert", "reconciliation.resolved_alert"]})
+        assert r.status_code == 200, r.text
+        books = Books(http, database)
+        pool = await books.open("acc-a")
+        await books.book("bank:a", "users:1", "USD/2", 1000, at(1))
+        await books.psp_balance("acc-a", "USD/2", 900, at(1))
+        await books.psp_balance("acc-a", "USD/2", 1000, at(2))
+        r = await http.post(f"{R}/rules", json=drift_rule(books, pool))
+        a = Alerts(http, r.json()["data"]["id"])
+        await a.evaluate(1.5)  # opens
+        await a.evaluate(1.5)  # the same again: not published
+        await a.evaluate(2.5)  # resolves
+        dispatcher = OutboxDispatcher(database, WebhookDeliveriesConsumer(), batch_size=100)
+        while await dispatcher.dispatch_batch():
+            pass
+        async with database.engine.connect() as conn:
+            types = sorted((await conn.execute(text(
+                "SELECT o.type FROM webhook_deliveries d JOIN events_outbox o "
+                "ON o.id = d.event_id"))).scalars())
+        assert types == ["OPENED_ALERT", "RESOLVED_ALERT"]

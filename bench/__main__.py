@@ -230,6 +230,8 @@ def search_benchmark(args: argparse.Namespace, stamp: str) -> None:
                                      "hits_per_page"]))
     print("\nIndexing lag while the ledger writes (scenario a, 16 connections)")
     print(_table([report["lag"]], list(report["lag"])))
+    print("\nIndexer capacity (a backlog of ledger events, indexed in batches)")
+    print(_table([report["capacity"]], list(report["capacity"])))
     out = RESULTS / f"search-{stamp}.json"
     out.write_text(json.dumps(report, indent=2))
     print(f"written: {out.relative_to(ROOT)}")

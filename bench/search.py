@@ -6,11 +6,14 @@ the ledger writes at its full rate.
    30% accounts of ledger `bench`, with metadata `customer` (10,000 values) and text.
 2. Queries through POST /api/search/ on one connection: `metadata.customer=<c>` on
    TRANSACTION (a key=value term on metadata, ~70 hits), a free-text term on TRANSACTION
-   (`users:<n>`, substring), the same key=value without a target (the multi-kind answer), and
-   a range; p50/p99 of each, values varied per request so no answer is cached.
+   (`users:<n>`, word prefix), a `*` pattern (trigram index), the same key=value without a
+   target (the multi-kind answer), and a range; p50/p99 of each, values varied per request so
+   no answer is cached.
 3. Lag: the search indexer runs as the dispatcher runs it (its own process) while scenario (a)
    of the ledger writes bench posts transactions on 16 connections; the lag (age of the oldest
    event not yet indexed, storage.search.lag) is sampled every 100 ms.
+4. Capacity: 20,000 ledger events put in the outbox at once, the time the indexer takes to
+   index them (events/s), to set against the ledger's write rate.
 
 Numbers are taken on a shared 2-core machine: the API, PostgreSQL, the indexer and the load
 generator share the same cores."""
@@ -42,16 +45,20 @@ _INDEXES = (
     "ix_search_documents_sort ON search_documents (kind, sort_value, ledger, doc_id)",
     "ix_search_documents_trgm ON search_documents USING gin (search_text gin_trgm_ops)",
 )
+# The words storage/search/sink.py stores (domain.search.documents.words): whole tokens and
+# their parts between punctuation.
+_WORDS = "to_tsvector('simple', t) || array_to_tsvector(string_to_array(lower(t), ' '))"
 _SEED = """
 INSERT INTO search_documents (kind, ledger, doc_id, data, indexed, sort_value, search_text,
-                              event_id)
+                              search_tsv, event_id)
 SELECT 'TRANSACTION', 'bench', i::text, d, d - 'postings' || jsonb_build_object(
            'source', jsonb_build_array('world'),
            'destination', jsonb_build_array('users:' || i),
            'asset', jsonb_build_array('USD/2'), 'amount', jsonb_build_array(i % 1000)),
-       to_jsonb(i), 'USD/2 c' || (i % {customers}) || ' ref-' || i || ' users:' || i
-           || ' world', 0
+       to_jsonb(i), t, {words}, 0
 FROM generate_series({start}, {stop}) AS i,
+LATERAL (SELECT 'USD/2 c' || (i % {customers}) || ' ref-' || i || ' users:' || i || ' world'
+         AS t) AS tx,
 LATERAL (SELECT jsonb_build_object(
     'txid', i, 'id', i, 'ledger', 'bench', 'reference', 'ref-' || i, 'reverted', false,
     'timestamp', '2025-01-01T00:00:00.000000Z',
@@ -61,10 +68,10 @@ LATERAL (SELECT jsonb_build_object(
 """
 _SEED_ACCOUNTS = """
 INSERT INTO search_documents (kind, ledger, doc_id, data, indexed, sort_value, search_text,
-                              event_id)
-SELECT 'ACCOUNT', 'bench', 'users:' || i, d, d, to_jsonb('users:' || i),
-       'c' || (i % {customers}) || ' users:' || i, 0
+                              search_tsv, event_id)
+SELECT 'ACCOUNT', 'bench', 'users:' || i, d, d, to_jsonb('users:' || i), t, {words}, 0
 FROM generate_series({start}, {stop}) AS i,
+LATERAL (SELECT 'c' || (i % {customers}) || ' users:' || i AS t) AS tx,
 LATERAL (SELECT jsonb_build_object('address', 'users:' || i, 'ledger', 'bench',
     'metadata', jsonb_build_object('customer', 'c' || (i % {customers}))) AS d) AS x
 """
@@ -86,10 +93,10 @@ def seed(stack: BenchStack, documents: int) -> dict[str, float]:
         _psql(stack, f"DROP INDEX IF EXISTS {index.split()[0]}")
     step = 100_000
     for start in range(1, transactions + 1, step):
-        _psql(stack, _SEED.format(customers=CUSTOMERS, start=start,
+        _psql(stack, _SEED.format(customers=CUSTOMERS, words=_WORDS, start=start,
                                   stop=min(start + step - 1, transactions)))
     for start in range(1, documents - transactions + 1, step):
-        _psql(stack, _SEED_ACCOUNTS.format(customers=CUSTOMERS, start=start,
+        _psql(stack, _SEED_ACCOUNTS.format(customers=CUSTOMERS, words=_WORDS, start=start,
                                            stop=min(start + step - 1, documents - transactions)))
     loaded = time.monotonic()
     for index in _INDEXES:
@@ -112,6 +119,8 @@ async def queries(port: int, documents: int, requests: int) -> list[dict[str, An
             "target": "TRANSACTION", "terms": [f"metadata.customer=c{rnd.randrange(CUSTOMERS)}"]},
         "free text (TRANSACTION)": lambda: {
             "target": "TRANSACTION", "terms": [f"users:{rnd.randrange(1, transactions)}"]},
+        "pattern *<n>* (TRANSACTION)": lambda: {
+            "target": "TRANSACTION", "terms": [f"*s:{rnd.randrange(1, transactions)}*"]},
         "metadata key=value, no target": lambda: {
             "terms": [f"metadata.customer=c{rnd.randrange(CUSTOMERS)}"]},
         "range txid>n AND key=value": lambda: {
@@ -182,7 +191,48 @@ async def lag_under_writes(stack: BenchStack, duration_s: float) -> dict[str, An
             "samples": len(samples)}
 
 
-def run_search(root: Any, documents: int, requests: int, duration_s: float) -> dict[str, Any]:
+_CAPACITY_EVENTS = """
+INSERT INTO events_outbox (app, type, envelope)
+SELECT 'ledger', 'COMMITTED_TRANSACTIONS', jsonb_build_object(
+    'date', '2025-01-01T00:00:00Z', 'app', 'ledger', 'version', 'v2',
+    'type', 'COMMITTED_TRANSACTIONS', 'ledger', 'capacity', 'payload', jsonb_build_object(
+        'ledger', 'capacity', 'accountMetadata', '{{}}'::jsonb,
+        'transactions', jsonb_build_array(jsonb_build_object(
+            'id', i, 'metadata', jsonb_build_object('order', 'o' || i), 'reverted', false,
+            'timestamp', '2025-01-01T00:00:00.123456Z',
+            'postings', jsonb_build_array(jsonb_build_object(
+                'source', 'world', 'destination', 'users:' || (i % 100000),
+                'amount', 100, 'asset', 'USD/2'))))))
+FROM generate_series(1, {events}) AS i
+"""
+
+
+async def indexer_capacity(stack: BenchStack, events: int) -> dict[str, Any]:
+    """How many ledger events per second the indexer indexes when it has a backlog (one
+    COMMITTED_TRANSACTIONS each, to 100,000 accounts, like scenario a): its capacity, to set
+    against the ledger's write rate."""
+    from config.modules import ModuleSettings
+    from workers.search_dispatch import search_dispatcher
+
+    database = Database(stack.database_url, pool_size=2)
+    dispatcher = search_dispatcher(database, ModuleSettings())
+    try:
+        while await dispatcher.dispatch_batch():  # what the lag run left
+            pass
+        _psql(stack, _CAPACITY_EVENTS.format(events=events))
+        started = time.monotonic()
+        handled = 0
+        while batch := await dispatcher.dispatch_batch():
+            handled += batch
+        elapsed = time.monotonic() - started
+    finally:
+        await database.dispose()
+    return {"events": handled, "elapsed_s": round(elapsed, 2),
+            "events_per_s": round(handled / elapsed)}
+
+
+def run_search(root: Any, documents: int, requests: int, duration_s: float,
+               capacity_events: int = 20_000) -> dict[str, Any]:
     stack = BenchStack(root)
     stack.start()
     try:
@@ -197,6 +247,7 @@ def run_search(root: Any, documents: int, requests: int, duration_s: float) -> d
         finally:
             indexer.terminate()
             indexer.wait(20)
+        capacity = asyncio.run(indexer_capacity(stack, capacity_events))
     finally:
         stack.stop()
-    return {"seed": seeded, "queries": rows, "lag": lag}
+    return {"seed": seeded, "queries": rows, "lag": lag, "capacity": capacity}

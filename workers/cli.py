@@ -33,20 +33,17 @@ def _doctor(settings: Settings, queues: str | None) -> int:
     from config.modules import ModuleSettings
     from storage.database import Database
     from workers import doctor
-    from workers.pool import selected_queues
+    from workers.pool import named_queues
     from workers.registry import registrations
 
     async def go() -> int:
-        # The queues something is registered on (modules configured onto one queue share it).
-        regs = registrations(Database(settings.effective_database_url, pool_size=1),
-                             ModuleSettings())
+        # By default, the queues something is registered on (modules sharing one queue once).
+        database = Database(settings.effective_database_url, pool_size=1)
+        regs = registrations(database, ModuleSettings())
         for reg in regs.values():
             await reg.close()
-        # Named queues are checked as named (a group name resolved when it is one of ours).
-        chosen = [selected_queues(q, regs)[0] if q in {*regs, *(n.rpartition("-")[2]
-                                                           for n in regs)} else q
-                  for q in (q.strip() for q in queues.split(",")) if q] if queues \
-            else sorted(regs)
+        await database.dispose()
+        chosen = named_queues(queues, regs) if queues else sorted(regs)
         return await doctor.run(settings, chosen)
 
     return asyncio.run(go())

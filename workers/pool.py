@@ -57,6 +57,15 @@ def selected_queues(setting: str, configured: Iterable[str] = ()) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+def named_queues(setting: str, configured: Iterable[str] = ()) -> list[str]:
+    """Queues as an operator names them for a check: group names resolved when they are ours,
+    any other name kept as given (a queue of another deployment's settings)."""
+    known = list(dict.fromkeys([*task_queues.ALL, *configured]))
+    names = [q.strip() for q in setting.split(",") if q.strip()]
+    return [q if q in known or f"ledgerflow-{q}" not in known else f"ledgerflow-{q}"
+            for q in names]
+
+
 def _per_queue(setting: str, known: list[str], what: str) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in filter(None, (i.strip() for i in setting.split(","))):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from workers.pool import QueueLimits, plan
+from workers.pool import QueueLimits, named_queues, plan
 from workflows import task_queues
 
 
@@ -67,3 +67,8 @@ def test_the_worker_command_refuses_an_unknown_queue_before_connecting_anywhere(
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "ledgerflow: unknown task queue 'paymnts'; known: ledgerflow-ledger" in proc.stderr
+
+
+def test_doctor_checks_queues_as_named_resolving_only_our_groups() -> None:
+    assert named_queues("payments, someone-elses-queue,ledgerflow-webhooks") == [
+        task_queues.PAYMENTS, "someone-elses-queue", task_queues.WEBHOOKS]

@@ -98,7 +98,7 @@ def evaluate_start(data: EvaluateInput, kind: str, timeout: timedelta) -> StartS
     )
 
 
-def sync_schedule_start(rule_id: str) -> StartSpec:
+def sync_schedule_start(rule_id: str, timeout: timedelta) -> StartSpec:
     # The latest change wins: a newer sync replaces one still running (each reads the rule as
     # stored, so a replaced one would only have applied an older state).
     return StartSpec(
@@ -108,4 +108,5 @@ def sync_schedule_start(rule_id: str) -> StartSpec:
         search_attributes=(SearchAttributePair(search_attributes.CONFIG_ID, rule_id),),
         summary="Match the rule's Temporal Schedule to the rule",
         details=f"rule {rule_id}: cron, time zone, paused while disabled, deleted with it",
+        execution_timeout=timeout,
     )

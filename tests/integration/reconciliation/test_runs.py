@@ -6,6 +6,7 @@ stored."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ import httpx
 from sqlalchemy import text
 
 from storage.database import Database
-from tests.integration.reconciliation.books import Books, R, at, iso, running
+from tests.integration.reconciliation.books import Books, R, at, iso, running, stack
 
 
 async def _run(http: httpx.AsyncClient, policy: str, ledger_at: datetime,
@@ -183,3 +184,19 @@ async def test_policies_lifecycle(database_url: str, database: Database, tempora
         assert (await http.get(f"{R}/policies/{first}")).status_code == 404
         info = (await http.get(f"{R}/_info")).json()
         assert "version" in info
+
+
+async def test_no_worker_is_a_503_within_the_run_timeout(
+        database_url: str, database: Database, temporal_env: Any,
+        temporal_address: str) -> None:
+    s = stack(temporal_env, database, database_url, temporal_address, run_timeout=2)
+    async with s.http() as http:  # no worker polls the module's queue
+        books = Books(http, database)
+        policy = await books.policy(await books.open("acc-a"))
+        started = time.monotonic()
+        r = await http.post(f"{R}/policies/{policy}/reconciliation", json={
+            "reconciledAtLedger": iso(at(1)), "reconciledAtPayments": iso(at(1))})
+        assert time.monotonic() - started < 15
+        assert (r.status_code, r.json()["errorCode"]) == (503, "INTERNAL"), r.text
+        assert "no result within" in r.json()["errorMessage"]
+        assert await _count(database, "SELECT count(*) FROM reconciliation_runs") == 0

@@ -163,4 +163,8 @@ async def test_info_shows_the_lag(client: httpx.AsyncClient, database: Database)
     await drain(database)
     info = (await client.get("/api/search/_info")).json()
     assert info["indexing"] == {"lagSeconds": 0, "pendingEvents": 0, "pendingIsExact": True}
+    # Served and healthy without Temporal (no task queue): its tables are all it needs.
+    assert (await client.get("/api/search/_healthcheck")).status_code == 200
+    versions = (await client.get("/versions")).json()["versions"]
+    assert {"name": "search", "version": info["version"], "health": True} in versions
     assert SEARCH.endswith("/")

@@ -172,7 +172,8 @@ def build(version: int) -> APIRouter:
                 operation_id=op("getInstanceStageHistory"))
     async def stage_history(service: Service, instanceID: str,
                             number: int) -> dict[str, Any]:
-        return {"data": stage_history_json(await service.stage_history(instanceID, number))}
+        records = await service.stage_history(instanceID, number)
+        return {"data": stage_history_json(records, version)}
 
     # --- triggers -----------------------------------------------------------------------------
 

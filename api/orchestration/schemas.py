@@ -83,11 +83,28 @@ def instance_history_json(i: Instance) -> list[dict[str, Any]]:
             for s in i.statuses]
 
 
-def stage_history_json(records: list[ActivityRecord]) -> list[dict[str, Any]]:
-    return [_compact({"name": r.name, "input": r.input, "output": r.output, "error": r.error,
-                      "terminated": r.terminated_at is not None, "attempt": r.attempt,
-                      "startedAt": ts(r.started_at), "terminatedAt": ts(r.terminated_at)})
+def stage_history_json(records: list[ActivityRecord], version: int = 2
+                       ) -> list[dict[str, Any]]:
+    return [_compact({"name": r.name, "input": r.input,
+                      "output": r.output if version == 2 else _v1_output(r.output),
+                      "error": r.error, "terminated": r.terminated_at is not None,
+                      "attempt": r.attempt, "startedAt": ts(r.started_at),
+                      "terminatedAt": ts(r.terminated_at)})
             for r in records]
+
+
+def _v1_output(output: dict[str, Any] | None) -> dict[str, Any] | None:
+    """v1 shows a CreateTransaction output as ledger v1 did, one transaction with `id` and
+    `reverted` (Formance rewrites it the same way for its v1 route)."""
+    if not output or "CreateTransaction" not in output:
+        return output
+    transactions = output["CreateTransaction"].get("data") or []
+    if not transactions:
+        return None
+    tx = dict(transactions[0])
+    tx["id"] = tx.pop("txid", None)
+    tx.setdefault("reverted", False)
+    return {"CreateTransaction": {"data": tx}}
 
 
 def trigger_json(t: Trigger) -> dict[str, Any]:

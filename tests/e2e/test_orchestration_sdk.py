@@ -13,7 +13,7 @@ import httpx
 import pytest
 from formance_sdk_python import SDK
 from formance_sdk_python.models.operations import TestTriggerRequest
-from formance_sdk_python.models.orchestration import V2TriggerData
+from formance_sdk_python.models.orchestration import TriggerData, V2TriggerData
 
 from config.modules import ModuleSettings
 from config.orchestration import OrchestrationSettings
@@ -126,3 +126,61 @@ async def test_orchestration_v2_and_v1_with_the_sdk(
         assert occurrences.v2_list_triggers_occurrences_response.cursor.data == []
         assert (await v1.delete_trigger_async(request={"trigger_id": tid})).status_code == 204
         assert (await v2.delete_workflow_async(request={"flow_id": wid})).status_code == 204
+
+        # The remaining calls of both versions, on the objects above.
+        assert (await v1.get_server_info_orchestration_async()).status_code == 200
+        flows_v2 = await v2.list_workflows_async(request={})
+        assert flows_v2.v2_list_workflows_response is not None
+        assert [w.id for w in flows_v2.v2_list_workflows_response.cursor.data] == [flow.id]
+        flows_v1 = await v1.list_workflows_async()
+        assert flows_v1.list_workflows_response is not None
+        assert [w.id for w in flows_v1.list_workflows_response.data] == [flow.id]
+        got_v2 = await v2.get_workflow_async(request={"flow_id": flow.id})
+        assert got_v2.v2_get_workflow_response is not None
+        got_v1 = await v1.get_workflow_async(request={"flow_id": flow.id})
+        assert got_v1.get_workflow_response is not None
+        assert got_v1.get_workflow_response.data.config.name == "pay"
+        one = await v2.get_instance_async(request={"instance_id": instance.id})
+        assert one.v2_get_workflow_instance_response is not None
+        assert one.v2_get_workflow_instance_response.data.terminated
+        runs = await v1.list_instances_async(request={"workflow_id": flow.id})
+        assert runs.list_runs_response is not None
+        assert [i.id for i in runs.list_runs_response.data] == [instance.id]
+        h1 = await v1.get_instance_history_async(request={"instance_id": instance.id})
+        assert h1.get_workflow_instance_history_response is not None
+        s1 = await v1.get_instance_stage_history_async(
+            request={"instance_id": instance.id, "number": 0})
+        assert s1.get_workflow_instance_history_stage_response is not None
+        assert s1.get_workflow_instance_history_stage_response.data[0].name == \
+            "CreateTransaction"
+
+        # v2 events and v1 abort on a new waiting instance.
+        waiting2 = await v2.create_workflow_async(request={"stages": [
+            {"wait_event": {"event": "go"}}, {"wait_event": {"event": "never"}}]})
+        assert waiting2.v2_create_workflow_response is not None
+        run2 = await v2.run_workflow_async(request={
+            "workflow_id": waiting2.v2_create_workflow_response.data.id})
+        assert run2.v2_run_workflow_response is not None
+        third = run2.v2_run_workflow_response.data.id
+        sent2 = await v2.send_event_async(request={"instance_id": third,
+                                                   "request_body": {"name": "go"}})
+        assert sent2.status_code == 204
+        await asyncio.sleep(0.3)
+        assert (await v1.cancel_event_async(request={"instance_id": third})).status_code == 204
+        ended = await _until_terminated(sdk, third)
+        assert ended.error == "aborted" and ended.status is not None and len(ended.status) == 2
+
+        # v1 triggers, v2 read and delete.
+        created_v1 = await v1.create_trigger_async(request=TriggerData(
+            event="COMMITTED_TRANSACTIONS", workflow_id=flow.id))
+        assert created_v1.create_trigger_response is not None
+        tid1 = created_v1.create_trigger_response.data.id
+        listed_v1 = await v1.list_triggers_async(request={})
+        assert listed_v1.list_triggers_response is not None
+        assert [t.id for t in listed_v1.list_triggers_response.data] == [tid1]
+        occurred = await v1.list_triggers_occurrences_async(request={"trigger_id": tid1})
+        assert occurred.list_triggers_occurrences_response is not None
+        read2 = await v2.read_trigger_async(request={"trigger_id": tid1})
+        assert read2.v2_read_trigger_response is not None
+        assert (await v2.delete_trigger_async(request={"trigger_id": tid1})).status_code == 204
+        assert (await v1.delete_workflow_async(request={"flow_id": flow.id})).status_code == 204

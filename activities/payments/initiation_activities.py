@@ -118,7 +118,7 @@ class InitiationActivities:
         key = f"{initiation.id}-{data.attempt}"
         sent = await self.store.begin_send(initiation.id, data.attempt, key, datetime.now(UTC))
         if sent is not None:  # stored by an attempt whose completion was lost
-            return await self._outcome(sent)
+            return await self._settled(data, sent)
         connector = await self.payments.get_connector(initiation.connector_id)
         if connector is None or connector.scheduled_for_deletion:
             raise ConnectorNotFoundError(initiation.connector_id)
@@ -138,15 +138,30 @@ class InitiationActivities:
             await plugin.close()
         payment, adjustment = to_payment(ids.ConnectorID.parse(connector.id), created)
         await self.store.finish_send(initiation.id, data.attempt, payment, adjustment)
-        return self._result(payment.id, payment.status)
+        return await self._settled(data, payment.id)
 
     @activity_defn(POLL_INITIATION)
     async def poll_initiation(self, data: PollInput) -> SendOutcome:
-        return await self._outcome(data.payment_id)
+        return await self._settled(data.send, data.payment_id)
 
-    async def _outcome(self, payment_id: str) -> SendOutcome:
-        status = await self.payments_status(payment_id)
-        return self._result(payment_id, status)
+    async def _settled(self, send: SendInput, payment_id: str) -> SendOutcome:
+        """The outcome of the attempt's payment; a final one recorded (the adjustment's id is
+        the attempt's and the status's, so a retry writes it once)."""
+        result = self._result(payment_id, await self.payments_status(payment_id))
+        if result.outcome == PENDING:
+            return result
+        now = datetime.now(UTC)
+        status = InitiationStatus(result.outcome)
+        done = TaskStatus.SUCCEEDED if status is InitiationStatus.PROCESSED else TaskStatus.FAILED
+        await self.store.add_adjustment(
+            InitiationAdjustment(
+                id=ids.attempt_adjustment_id(send.initiation_id, send.attempt, status.value),
+                initiation_id=send.initiation_id, created_at=now, status=status,
+                error=result.error),
+            finish_task=Task(id=send.task_id, connector_id=send.connector_id, status=done,
+                             created_at=now, updated_at=now, error=result.error,
+                             created_object_id=payment_id))
+        return result.model_copy(update={"recorded": True})
 
     async def payments_status(self, payment_id: str) -> PaymentStatus:
         status = await self.store.payment_status(payment_id)

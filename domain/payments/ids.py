@@ -126,3 +126,9 @@ def open_banking_task_id(connector: ConnectorID | None, reference: str) -> str:
     """The task of a PSU, PSU-connector or connection deletion (no connector for a PSU's)."""
     return _encode({"ConnectorID": connector.key() if connector else None,
                     "Reference": reference})
+
+
+def attempt_adjustment_id(initiation: str, attempt: int, status: str) -> str:
+    """The final adjustment of a send attempt, written by the send activity: one per attempt
+    and status, however often the activity is retried."""
+    return _encode({"Attempt": attempt, "PaymentInitiationID": initiation, "Status": status})

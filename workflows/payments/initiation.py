@@ -203,29 +203,29 @@ class PaymentInitiationWorkflow:
         attempt = self._life.attempt
         if slot.wait_seconds > 0:
             await workflow.sleep(timedelta(seconds=slot.wait_seconds), summary="send rate")
+        send = SendInput(initiation_id=self._data.initiation_id,
+                         connector_id=self._data.connector_id, attempt=attempt,
+                         task_id=task_id)
         try:
-            outcome = await stubs.send_initiation(SendInput(
-                initiation_id=self._data.initiation_id, attempt=attempt))
+            outcome = await stubs.send_initiation(send)
             while outcome.outcome == PENDING:
                 await workflow.sleep(timedelta(seconds=outcome.poll_interval_seconds),
                                      summary="payment not final yet")
-                outcome = await stubs.poll_initiation(PollInput(payment_id=outcome.payment_id))
+                outcome = await stubs.poll_initiation(PollInput(payment_id=outcome.payment_id,
+                                                                send=send))
         except ActivityError as exc:
             outcome = SendOutcome(payment_id="", outcome="FAILED", poll_interval_seconds=0,
                                   error=str(exc.cause.message if exc.cause is not None
                                             and hasattr(exc.cause, "message") else exc))
         async with self._lock:
-            if outcome.outcome == PROCESSED:
-                self._set(S.PROCESSED)
-                await self._step(S.PROCESSED, finish_task_id=task_id,
-                                 task_status=TaskStatus.SUCCEEDED.value,
-                                 created_object_id=outcome.payment_id)
-            else:
+            if outcome.outcome != PROCESSED:
                 self._life.failed_attempts += 1
-                self._set(S.FAILED)
-                await self._step(S.FAILED, error=outcome.error, finish_task_id=task_id,
-                                 task_status=TaskStatus.FAILED.value,
-                                 created_object_id=outcome.payment_id or None)
+            status = S.PROCESSED if outcome.outcome == PROCESSED else S.FAILED
+            self._set(status)
+            if outcome.recorded:  # the activity wrote the adjustment and the task
+                return
+            await self._step(status, error=outcome.error, finish_task_id=task_id,
+                             task_status=TaskStatus.FAILED.value)
 
     async def _reverse(self, reversal: ReversalInput) -> None:
         try:

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit bench chaos fuzz migrate doctor record-histories clean-data
+.PHONY: run test lint unit bench chaos soak fuzz migrate doctor record-histories clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
@@ -48,8 +48,15 @@ fuzz: $(STAMP)
 clean-data:
 	rm -rf .data
 
-# The ledger under faults (chaos/run.py): lost COMMIT replies, cuts, kill -9 of PostgreSQL and of
-# the API, 64 clients. Loopback only, bounded (CHAOS_ARGS: --duration, --clients, --every);
-# never part of `make test`.
+# Faults on loopback, never part of `make test` (CHAOS_ARGS: a scenario -- ledger, workers,
+# temporal, outbox; all by default -- and --duration, --clients, --every): the ledger under lost
+# COMMIT replies and kill -9 of PostgreSQL and the API (chaos/run.py), then workers SIGKILLed,
+# Temporal restarted, the dispatcher and PostgreSQL killed under every workflow kind.
 chaos: $(STAMP)
-	timeout 900 $(BIN)/python -m chaos $(CHAOS_ARGS)
+	timeout 1800 $(BIN)/python -m chaos $(CHAOS_ARGS)
+
+# Mixed load without faults (SOAK_SECONDS, 600 by default): throughput per 30 s, p99, RSS over
+# time, Temporal history lengths.
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	timeout $$(( $(SOAK_SECONDS) + 600 )) $(BIN)/python -m chaos soak --duration $(SOAK_SECONDS) $(CHAOS_ARGS)

@@ -26,9 +26,11 @@ class OrchestrationSettings(BaseSettings):
     max_pending_events: int = Field(100, ge=1)
     # How often a send to a payment destination with `awaitFinalStatus` reads the initiation.
     payment_poll_interval: timedelta = timedelta(seconds=5)
+    # link() in trigger expressions: the longest read of one linked resource.
+    link_timeout: timedelta = timedelta(seconds=2)
     # The longest a `?wait=true` run answers after; then it answers with the running instance.
     run_wait_timeout: timedelta = timedelta(minutes=5)
 
     _durations = field_validator("trigger_poll_interval", "run_wait_timeout",
-                                 "payment_poll_interval",
+                                 "payment_poll_interval", "link_timeout",
                                  mode="before")(seconds_or_iso)

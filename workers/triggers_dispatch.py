@@ -16,7 +16,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from functools import partial
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -26,9 +28,15 @@ from config.settings import Settings
 from domain.events.models import Event
 from domain.orchestration.expr import ExprError
 from domain.orchestration.ids import triggered_instance_id
-from domain.orchestration.triggers import instance_variables, matches
+from domain.orchestration.triggers import (
+    Fetch,
+    evaluate_with_links,
+    instance_variables,
+    matches,
+)
 from storage.database import Database
 from storage.events.dispatcher import OutboxDispatcher
+from storage.orchestration.links import linked_data_reader
 from storage.orchestration.triggered import (
     Launch,
     mark_launched,
@@ -48,8 +56,9 @@ _LAUNCH_BATCH = 100
 class TriggersConsumer:
     name = CONSUMER_NAME
 
-    def __init__(self) -> None:
+    def __init__(self, fetch: Fetch | None = None) -> None:
         self.recorded = 0
+        self.fetch = fetch  # link(): reads a linked resource (None: link() is an error)
 
     async def handle(self, events: Sequence[Event], transaction: AsyncConnection) -> None:
         found = await triggers_for(transaction, {e.type for e in events})
@@ -62,7 +71,8 @@ class TriggersConsumer:
                 if trigger.event != event.type or (
                         trigger.version and trigger.version != event.envelope.get("version")):
                     continue
-                match, error = matches(trigger, payload)
+                match, error = await evaluate_with_links(partial(matches, trigger, payload),
+                                                         self.fetch)
                 if not match and error is None:
                     continue
                 instance_id: str | None = None
@@ -71,7 +81,8 @@ class TriggersConsumer:
                     error = f"filter: {error}"
                 else:
                     try:
-                        variables = instance_variables(trigger, payload)
+                        variables = await evaluate_with_links(
+                            partial(instance_variables, trigger, payload), self.fetch)
                         instance_id = triggered_instance_id(trigger.id, event.id)
                     except ExprError as exc:
                         error = exc.message
@@ -120,13 +131,15 @@ async def run_triggers(settings: Settings, database: Database, client: Client,
                        modules: ModuleSettings, stop: asyncio.Event) -> None:
     config = modules.orchestration
     wake = asyncio.Event()
-    dispatcher = OutboxDispatcher(database, TriggersConsumer(),
-                                  batch_size=config.trigger_batch_size,
-                                  on_batch=lambda _: wake.set())
-    launcher = Launcher(database, client, modules)
-    poll = config.trigger_poll_interval.total_seconds()
-    await asyncio.gather(dispatcher.run(stop, poll_interval=poll),
-                         _launch_loop(launcher, stop, wake, poll))
+    async with httpx.AsyncClient(timeout=config.link_timeout.total_seconds()) as http:
+        dispatcher = OutboxDispatcher(database, TriggersConsumer(linked_data_reader(http)),
+                                      batch_size=config.trigger_batch_size,
+                                      on_batch=lambda _: wake.set())
+        launcher = Launcher(database, client, modules)
+        poll = config.trigger_poll_interval.total_seconds()
+        await asyncio.gather(dispatcher.run(stop, poll_interval=poll),
+                             _launch_loop(launcher, stop, wake, poll))
+
 
 
 async def _launch_loop(launcher: Launcher, stop: asyncio.Event, wake: asyncio.Event,

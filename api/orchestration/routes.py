@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.dependencies import dependencies
@@ -28,6 +29,7 @@ from domain.errors import ValidationError
 from domain.orchestration.errors import InstanceFinishedError
 from domain.orchestration.service import OrchestrationService
 from domain.pagination import Page, decode_token, encode_token
+from storage.orchestration.links import linked_data_reader
 from storage.orchestration.store import PgOrchestrationStore
 
 DEFAULT_PAGE_SIZE = 15
@@ -212,8 +214,11 @@ def build(version: int) -> APIRouter:
 
     if v2:
         @router.post("/triggers/{triggerID}/test", operation_id="testTrigger")
-        async def test_trigger(service: Service, triggerID: str,
+        async def test_trigger(request: Request, service: Service, triggerID: str,
                                body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-            return {"data": trigger_test_json(await service.test_trigger(triggerID, body))}
+            timeout = dependencies(request).modules.orchestration.link_timeout.total_seconds()
+            async with httpx.AsyncClient(timeout=timeout) as http:
+                result = await service.test_trigger(triggerID, body, linked_data_reader(http))
+            return {"data": trigger_test_json(result)}
 
     return router

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from domain.errors import ValidationError
@@ -24,7 +25,12 @@ from domain.orchestration.models import (
 )
 from domain.orchestration.ports import OrchestrationStore
 from domain.orchestration.stages import validate_stages
-from domain.orchestration.triggers import Link, check_expressions, evaluate_trigger
+from domain.orchestration.triggers import (
+    Fetch,
+    check_expressions,
+    evaluate_trigger,
+    evaluate_with_links,
+)
 from domain.pagination import Page, offset_page
 
 MAX_STAGES = 100
@@ -136,9 +142,10 @@ class OrchestrationService:
         return offset_page(await self.store.list_occurrences(trigger_id, offset, size + 1),
                            offset=offset, size=size)
 
-    async def test_trigger(self, trigger_id: str, payload: Any, link: Link | None = None
+    async def test_trigger(self, trigger_id: str, payload: Any, fetch: Fetch | None = None
                            ) -> TriggerTest:
-        return evaluate_trigger(await self.get_trigger(trigger_id), payload, link)
+        trigger = await self.get_trigger(trigger_id)
+        return await evaluate_with_links(partial(evaluate_trigger, trigger, payload), fetch)
 
 
 def check_variables(variables: dict[str, str]) -> None:

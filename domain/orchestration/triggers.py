@@ -2,14 +2,20 @@
 
 `filter` must evaluate to `true` for the trigger to fire (anything else is no match, as in
 Formance); each of `vars` is evaluated and stringified (expr/functions.py `stringify`). `event`
-is bound to the event's payload. `link(obj, rel)` is given by the caller (it reads another
-resource); without one, it is an error of that expression only."""
+is bound to the event's payload.
+
+`link(obj, rel)` reads a linked resource, as Formance's does: the `uri` of the entry named
+`rel` in `obj.links`, fetched, its `data`. The interpreter does no I/O, so `evaluate_with_links`
+evaluates, and when an expression needs a resource not fetched yet, fetches it through the
+caller's `fetch` (the API's or the consumer's HTTP client) and evaluates again (expressions are
+pure and cheap), at most MAX_LINKS resources per evaluation. Without `fetch`, link() is an
+error of that expression only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.errors import ValidationError
 from domain.orchestration.expr import Compiled, ExprError, compile_expression
@@ -17,8 +23,60 @@ from domain.orchestration.expr.compiled import LINK
 from domain.orchestration.expr.functions import stringify
 from domain.orchestration.models import Trigger, TriggerTest
 
+T = TypeVar("T")
 Link = Callable[[Any, Any], Any]
+Fetch = Callable[[str], Awaitable[Any]]
 _VAR_NAME_MAX = 128
+MAX_LINKS = 8
+
+
+class NeedsLink(Exception):  # a request, not an error: fetch it and evaluate again
+    """Raised through the interpreter (it is no ExprError) by link() for a resource not
+    fetched yet."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self.uri = uri
+
+
+def link_from(fetched: dict[str, Any]) -> Link:
+    """A link() answering from `fetched` (uri -> data, or the ExprError of its fetch)."""
+
+    def link(obj: Any, rel: Any) -> Any:
+        if not isinstance(obj, dict):
+            raise ExprError("link() takes an object with links")
+        for entry in obj.get("links") or []:
+            if isinstance(entry, dict) and entry.get("name") == rel:
+                uri = entry.get("uri")
+                if not isinstance(uri, str) or not uri:
+                    raise ExprError(f"link(): the link {rel!r} has no uri")
+                if uri not in fetched:
+                    raise NeedsLink(uri)
+                value = fetched[uri]
+                if isinstance(value, ExprError):
+                    raise value
+                return value
+        raise ExprError(f"link(): no link named {rel!r}")
+
+    return link
+
+
+async def evaluate_with_links(evaluate: Callable[[Link], T], fetch: Fetch | None) -> T:
+    """`evaluate(link)` until it needs no resource it has not got (see the module's doc)."""
+    if fetch is None:
+        return evaluate(_no_link)
+    fetched: dict[str, Any] = {}
+    while True:
+        try:
+            return evaluate(link_from(fetched))
+        except NeedsLink as need:
+            if len(fetched) >= MAX_LINKS:
+                fetched[need.uri] = ExprError(f"link(): more than {MAX_LINKS} linked resources")
+                continue
+            try:
+                fetched[need.uri] = await fetch(need.uri)
+            except Exception as exc:  # any failure of the read is this expression's error
+                fetched[need.uri] = ExprError(f"link(): {need.uri}: {exc}")
 
 
 def check_expressions(filter_source: str | None, variables: dict[str, Any]) -> None:

@@ -182,3 +182,32 @@ async def test_the_dispatcher_loop_starts_instances_as_events_arrive(
     finally:
         stop.set()
         await loop
+
+
+async def test_the_test_endpoint_reads_links_over_http(flows: Flows) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        body = b'{"data": {"id": "acc-1", "metadata": {"tier": "gold"}}}'
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                     b"content-length: " + str(len(body)).encode() + b"\r\n"
+                     b"connection: close\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        flow = await flows.flow({"noop": {}})
+        r = await flows.http.post(f"{V2}/triggers", json={
+            "event": "SAVED_PAYMENT", "workflowID": flow,
+            "filter": 'link(event, "account").metadata.tier == "gold"',
+            "vars": {"account": 'link(event, "account").id'}})
+        trigger_id = r.json()["data"]["id"]
+        r = await flows.http.post(f"{V2}/triggers/{trigger_id}/test", json={"links": [
+            {"name": "account", "uri": f"http://127.0.0.1:{port}/accounts/acc-1"}]})
+        assert r.status_code == 200, r.text
+        assert r.json()["data"] == {"filter": {"match": True},
+                                    "variables": {"account": {"value": "acc-1"}}}
+    finally:
+        server.close()
+        await server.wait_closed()

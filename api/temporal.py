@@ -27,6 +27,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
+    RPCTimeoutOrCancelledError,
     WithStartWorkflowOperation,
     WorkflowFailureError,
     WorkflowUpdateFailedError,
@@ -201,6 +202,12 @@ def _mapped(*, gone: DomainError | None = None, unavailable: str | None = None
         raise TemporalUnavailableError(
             f"{unavailable} ({exc})" if unavailable else f"Temporal is unreachable: {exc}"
         ) from exc
+    except RPCTimeoutOrCancelledError as exc:
+        # An update no worker completed within its RPC bound (the worker was killed and its
+        # replacement not yet polling): a retryable 503, not a 500 (found by `make chaos`).
+        raise TemporalUnavailableError(
+            "no worker answered in time (the update may or may not have been applied), "
+            f"retry: {exc}") from exc
 
 
 def _refused(exc: WorkflowUpdateFailedError | WorkflowFailureError) -> NoReturn:

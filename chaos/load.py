@@ -111,6 +111,8 @@ class Load:
             await asyncio.sleep(min(0.25 * attempts, 2.0))
 
     def done(self, op: Op, kind: str) -> None:
+        if op.completed_at is not None:  # the monitor and the final settle both poll
+            return
         now = time.monotonic()
         op.completed_at = now
         self.completions.append((now, kind))

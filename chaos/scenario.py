@@ -70,7 +70,8 @@ async def run(name: str, faults: Faults, *, duration: float, clients: int,
     finally:
         await stack.stop()
     failed = any(violations.values())
-    if failed:
+    errors = sum(sum(t.errors_5xx.values()) for t in load.tallies.values())
+    if failed or errors:  # the logs of a run with a 5xx are what explains it
         print(f"stack kept in {root}")
     else:
         shutil.rmtree(root, ignore_errors=True)

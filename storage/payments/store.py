@@ -49,11 +49,20 @@ from storage.payments.tables import (
     payments_bank_account_related_accounts,
     payments_bank_accounts,
     payments_connectors,
+    payments_initiation_adjustments,
+    payments_initiation_related_payments,
+    payments_initiation_reversals,
+    payments_initiation_sends,
+    payments_initiations,
     payments_instances,
+    payments_link_attempts,
+    payments_open_banking_connections,
     payments_payments,
     payments_pool_accounts,
     payments_pools,
+    payments_psu_connectors,
     payments_schedules,
+    payments_send_slots,
     payments_states,
     payments_tasks,
 )
@@ -639,10 +648,20 @@ class PgPaymentsStore:
                 payments_pool_accounts.c.account_id.in_(
                     select(payments_accounts.c.id)
                     .where(payments_accounts.c.connector_id == connector_id))))
+            # Its payment initiations with everything hanging from them (the uninstall
+            # terminated their workflows), as Formance deletes them.
+            initiations = select(payments_initiations.c.id).where(
+                payments_initiations.c.connector_id == connector_id)
+            for table in (payments_initiation_adjustments, payments_initiation_related_payments,
+                          payments_initiation_sends):
+                await conn.execute(delete(table).where(table.c.initiation_id.in_(initiations)))
             for table in (payments_adjustments, payments_payments, payments_balances,
                           payments_accounts, payments_bank_account_related_accounts,
                           payments_states, payments_schedules,
-                          payments_instances, payments_connectors):
+                          payments_instances, payments_initiation_reversals,
+                          payments_initiations, payments_send_slots,
+                          payments_open_banking_connections, payments_link_attempts,
+                          payments_psu_connectors, payments_connectors):
                 column = table.c.id if table is payments_connectors else table.c.connector_id
                 await conn.execute(delete(table).where(column == connector_id))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from storage.database import Database
 from tests.workflows.payments.initiation_env import (
@@ -306,3 +307,25 @@ async def test_a_connectors_sends_keep_to_its_rate(env: Env) -> None:
     assert len(made) == 6
     # Six sends at four per second: slots 0.25 s apart, so at least 1.25 s first to last.
     assert (made[-1] - made[0]).total_seconds() >= 1.2, made
+
+
+async def test_uninstall_ends_and_removes_the_connectors_initiations(
+        env: Env, tmp_path: Path) -> None:
+    connected = await _dummypay(env, tmp_path)
+    waiting = await env.create(connected)
+    processed = await env.create(connected, no_validation=True)
+    await env.status(processed, "PROCESSED")
+    r = await env.http.delete(f"{P}/connectors/{connected.id}")
+    assert r.status_code == 202, r.text
+    task_id = r.json()["data"]["taskID"]
+
+    async def uninstalled() -> bool:
+        assert (await env.task(task_id))["status"] == "SUCCEEDED"
+        return True
+    await eventually(uninstalled, "the uninstall")
+    for pid in (waiting, processed):
+        _error(await env.http.get(f"{P}/payment-initiations/{pid}"), 404, "NOT_FOUND")
+        desc = await env.handle(pid).describe()
+        assert desc.status is WorkflowExecutionStatus.TERMINATED
+    listed = (await env.http.get(f"{P}/payment-initiations")).json()["cursor"]["data"]
+    assert listed == []

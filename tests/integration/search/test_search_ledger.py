@@ -168,3 +168,20 @@ async def test_info_shows_the_lag(client: httpx.AsyncClient, database: Database)
     versions = (await client.get("/versions")).json()["versions"]
     assert {"name": "search", "version": info["version"], "health": True} in versions
     assert SEARCH.endswith("/")
+
+
+@pytest.mark.usefixtures("indexed")
+async def test_broad_queries_page_in_order_past_the_count_cap(
+        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past TOTAL_CAP matches the total is a lower bound and pages are read in sort order
+    (the other plan of storage/search/engine.py); the answers are the same."""
+    main = {"target": "TRANSACTION", "ledgers": ["main"]}
+    before = await search(client, **main, pageSize=2, terms=["asset=EUR"], policy="OR")
+    everything = (await search(client, terms=["users"]))["data"]
+    monkeypatch.setattr("storage.search.engine.TOTAL_CAP", 2)
+    after = await search(client, **main, pageSize=2, terms=["asset=EUR"], policy="OR")
+    assert after["cursor"]["data"] == before["cursor"]["data"]
+    assert after["cursor"]["total"] == {"value": 2, "relation": "gte"}
+    second = (await search(client, cursor=after["cursor"]["next"]))["cursor"]
+    assert _txids(second["data"]) == [3]
+    assert (await search(client, terms=["users"]))["data"] == everything

@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         SendOutcome,
         SendSlot,
     )
-    from domain.errors import DomainError
+    from domain.errors import DomainError, ValidationError
     from domain.payments import ids
     from domain.payments.initiations import InitiationStatus, Lifecycle
     from domain.payments.models import TaskStatus
@@ -78,6 +78,9 @@ class PaymentInitiationWorkflow:
         self._life = Lifecycle(status=S(state.status), amount=data.amount, asset=data.asset,
                                failed_attempts=state.failed_attempts,
                                reversed_amount=state.reversed_amount)
+        # A reversal's id is built from its reference: the same reference twice would be the
+        # same reversal counted twice.
+        self._reversal_references = set(state.reversal_references)
         self._connector = ids.ConnectorID.parse(data.connector_id)
         self._lock = asyncio.Lock()
         self._work: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -150,7 +153,8 @@ class PaymentInitiationWorkflow:
     @workflow.update(name=REVERSE_UPDATE)
     async def reverse(self, command: ReverseCommand) -> ReversalRef:
         async with self._lock:
-            self._check(lambda: self._life.check_reverse(command.amount, command.asset))
+            self._check_reverse(command)
+            self._reversal_references.add(command.reference)
             reversal_id = ids.initiation_id(self._connector, command.reference)
             task_id = ids.reversal_task_id(self._connector, reversal_id)
             self._life.reversing = True
@@ -166,7 +170,15 @@ class PaymentInitiationWorkflow:
 
     @reverse.validator
     def _validate_reverse(self, command: ReverseCommand) -> None:
-        self._check(lambda: self._life.check_reverse(command.amount, command.asset))
+        self._check_reverse(command)
+
+    def _check_reverse(self, command: ReverseCommand) -> None:
+        def rule() -> None:
+            self._life.check_reverse(command.amount, command.asset)
+            if command.reference in self._reversal_references:
+                raise ValidationError(f"a reversal with reference {command.reference!r} "
+                                      "exists for this payment initiation")
+        self._check(rule)
 
     @workflow.update(name=DELETE_UPDATE)
     async def delete(self) -> None:
@@ -289,4 +301,5 @@ class PaymentInitiationWorkflow:
     def _next_input(self) -> InitiationInput:
         return self._data.model_copy(update={"state": InitiationState(
             status=self._life.status.value, failed_attempts=self._life.failed_attempts,
-            reversed_amount=self._life.reversed_amount)})
+            reversed_amount=self._life.reversed_amount,
+            reversal_references=sorted(self._reversal_references))})

@@ -189,6 +189,7 @@ class InitiationState(BaseModel):
     status: str
     failed_attempts: int = 0
     reversed_amount: int = 0
+    reversal_references: list[str] = []
 
 
 class InitiationInput(BaseModel):

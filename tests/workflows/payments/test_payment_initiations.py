@@ -197,6 +197,7 @@ async def test_partial_then_full_reversal(env: Env, tmp_path: Path) -> None:
     # 600 left: more is refused, 600 is the rest.
     message = _error(await reverse(reference="refund-2", amount=601), 400, "VALIDATION")
     assert "600" in message
+    assert "refund-1" in _error(await reverse(amount=100), 400, "VALIDATION")  # used
     r = await reverse(reference="refund-2", amount=600)
     assert r.status_code == 202, r.text
     second = r.json()["data"]

@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
+from api.temporal import TemporalUnavailableError
+from domain.payments.initiations_service import PaymentInitiationsService
 from storage.database import Database
+from storage.payments.initiations_store import PgInitiationsStore
+from storage.payments.store import PgPaymentsStore
 from tests.workflows.payments.initiation_env import (
     Connected,
     Env,
@@ -330,3 +334,31 @@ async def test_uninstall_ends_and_removes_the_connectors_initiations(
         assert desc.status is WorkflowExecutionStatus.TERMINATED
     listed = (await env.http.get(f"{P}/payment-initiations")).json()["cursor"]["data"]
     assert listed == []
+
+
+async def test_an_initiation_whose_start_was_lost_resumes_on_its_next_action(
+        env: Env, tmp_path: Path) -> None:
+    # The create stored the row, then Temporal did not answer (503): no workflow exists.
+    connected = await _dummypay(env, tmp_path)
+    service = PaymentInitiationsService(PgInitiationsStore(env.database),
+                                        PgPaymentsStore(env.database), _NoWorkflows())
+    with pytest.raises(TemporalUnavailableError):
+        await service.create(connected.body(reference="lost-start"))
+    pid = (await env.http.get(f"{P}/payment-initiations")).json()["cursor"]["data"][0]["id"]
+    r = await env.http.post(f"{P}/payment-initiations/{pid}/approve")
+    assert r.status_code == 202, r.text
+    await env.status(pid, "PROCESSED")
+    # Sent again, the create is the same initiation (its workflow found, not started twice).
+    r = await env.http.post(f"{P}/payment-initiations",
+                            json=connected.body(reference="lost-start"))
+    assert r.status_code == 202 and r.json()["data"]["paymentInitiationID"] == pid
+    assert await env.statuses(pid) == ["WAITING_FOR_VALIDATION", "PROCESSING", "PROCESSED"]
+
+
+class _NoWorkflows:
+    """Temporal down: every start and update fails as the API's client reports it."""
+
+    def __getattr__(self, name: str) -> Any:
+        async def unavailable(*args: Any, **kwargs: Any) -> Any:
+            raise TemporalUnavailableError("Temporal is unreachable")
+        return unavailable

@@ -13,8 +13,15 @@ import pytest
 from sqlalchemy import text
 
 from domain.payments import ids
+from domain.payments.initiations import (
+    InitiationAdjustment,
+    InitiationStatus,
+    InitiationType,
+    PaymentInitiation,
+)
 from domain.payments.models import Account, AccountType, Connector
 from storage.database import Database
+from storage.payments.initiations_store import PgInitiationsStore
 from storage.payments.store import PgPaymentsStore
 
 P = "/api/payments/v3"
@@ -137,3 +144,27 @@ async def test_scheduled_in_the_future_is_accepted_as_given(client: httpx.AsyncC
     r = await client.post(f"{P}/payment-initiations",
                           json={**_good(cid, source, destination), "scheduledAt": later})
     assert r.status_code in (202, 503), r.text
+
+
+async def test_bad_reverse_bodies_are_400_before_any_workflow(client: httpx.AsyncClient,
+                                                              database: Database) -> None:
+    cid, source, destination = await _connector(database)
+    connector = ids.ConnectorID.parse(cid)
+    pid = ids.initiation_id(connector, "stored")
+    await PgInitiationsStore(database).create_initiation(
+        PaymentInitiation(id=pid, connector_id=cid, provider="dummypay", reference="stored",
+                          created_at=T0, type=InitiationType.TRANSFER, amount=100,
+                          asset="EUR/2", status=InitiationStatus.PROCESSED,
+                          destination_account_id=destination, source_account_id=source),
+        InitiationAdjustment(id="first", initiation_id=pid, created_at=T0,
+                             status=InitiationStatus.PROCESSED))
+    url = f"{P}/payment-initiations/{pid}/reverse"
+    r = await client.post(url)
+    assert r.status_code == 400 and r.json()["errorCode"] == "MISSING_OR_INVALID_BODY"
+    good = {"reference": "refund-1", "description": "", "amount": 10, "asset": "EUR/2"}
+    for change, names in (({"reference": "ab"}, "reference"), ({"amount": 0}, "amount"),
+                          ({"amount": 1.5}, "amount"), ({"asset": "EUR"}, "asset"),
+                          ({"metadata": [1]}, "metadata")):
+        r = await client.post(url, json={**good, **change})
+        assert r.status_code == 400, r.text
+        assert r.json()["errorCode"] == "VALIDATION" and names in r.json()["errorMessage"]

@@ -2,7 +2,9 @@
 background thread, a free port), with a payments worker and the fake PSP on real HTTP: the
 generic connector is installed, its accounts, balances and payments are read back, a pool of
 its accounts adds up their balances, and the connector is uninstalled, all through
-`sdk.payments.v3`; a payment initiation is created, approved, read and listed with it."""
+`sdk.payments.v3`; a payment initiation is created, approved, read and listed with it, and a
+payment service user is created, forwarded to dummypay, linked (the user following the link)
+and deleted."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from formance_sdk_python import SDK
 
@@ -289,3 +292,58 @@ async def test_payment_initiation_create_approve_get_list_with_the_sdk(
         assert related.v3_payment_initiation_related_payments_cursor_response is not None
         [payment] = related.v3_payment_initiation_related_payments_cursor_response.cursor.data
         assert payment.id == task.v3_get_task_response.data.created_object_id
+
+
+async def test_payment_service_user_and_link_flow_with_the_sdk(
+        served: str, database: Database, database_url: str, temporal_env: Any,
+        temporal_address: str, modules: ModuleSettings, tmp_path: Path) -> None:
+    store = PgPaymentsStore(database)
+    cid = ids.ConnectorID("dummypay", str(uuid.uuid4()))
+    await store.create_connector(Connector(
+        id=str(cid), reference=cid.reference, name="d", provider="dummypay",
+        created_at=datetime.now(UTC), config={"name": "d", "directory": str(tmp_path)}))
+    stack = ModuleStack("payments", temporal_env, database, database_url, temporal_address,
+                        modules=modules)
+    v3 = SDK(server_url=served).payments.v3
+    async with stack.worker():
+        body: Any = {"name": "Ada", "contact_details": {"email": "ada@example.com"},
+                     "address": {"city": "Paris"}, "metadata": {"k": "v"}}
+        created = await v3.create_payment_service_user_async(request=body)
+        assert created.status_code == 201
+        assert created.v3_create_payment_service_user_response is not None
+        psu_id = created.v3_create_payment_service_user_response.data
+        got = await v3.get_payment_service_user_async(
+            request={"payment_service_user_id": psu_id})
+        assert got.v3_get_payment_service_user_response is not None
+        psu = got.v3_get_payment_service_user_response.data
+        assert psu.name == "Ada" and psu.contact_details is not None
+        assert psu.contact_details.email == "ada@example.com"
+
+        keys = {"payment_service_user_id": psu_id, "connector_id": str(cid)}
+        forwarded = await v3.forward_payment_service_user_to_provider_async(request=keys)
+        assert forwarded.status_code == 204
+        link: Any = {**keys, "v3_payment_service_user_create_link_request": {
+            "client_redirect_url": "https://app.example.com/back"}}
+        made = await v3.create_link_for_payment_service_user_async(request=link)
+        assert made.status_code == 201
+        assert made.v3_payment_service_user_create_link_response is not None
+        attempt_id = made.v3_payment_service_user_create_link_response.attempt_id
+        # The user follows the link and comes back.
+        async with httpx.AsyncClient() as http:
+            back = await http.get(made.v3_payment_service_user_create_link_response.link)
+        assert back.status_code == 303, back.text
+        attempt = await v3.get_payment_service_user_link_attempt_from_connector_id_async(
+            request={**keys, "attempt_id": attempt_id})
+        assert attempt.v3_payment_service_user_link_attempt is not None
+        assert attempt.v3_payment_service_user_link_attempt.status == "completed"
+        connections = await v3.list_payment_service_user_connections_from_connector_id_async(
+            request=keys)
+        assert connections.v3_payment_service_user_connections_cursor_response is not None
+        [connection] = connections.v3_payment_service_user_connections_cursor_response \
+            .cursor.data
+        assert connection.status == "ACTIVE"
+        deleted = await v3.delete_payment_service_user_async(
+            request={"payment_service_user_id": psu_id})
+        assert deleted.status_code == 202
+        assert deleted.v3_payment_service_user_delete_response is not None
+        assert deleted.v3_payment_service_user_delete_response.data.task_id

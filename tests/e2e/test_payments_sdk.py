@@ -319,7 +319,7 @@ async def test_payment_service_user_and_link_flow_with_the_sdk(
         assert psu.name == "Ada" and psu.contact_details is not None
         assert psu.contact_details.email == "ada@example.com"
 
-        keys = {"payment_service_user_id": psu_id, "connector_id": str(cid)}
+        keys: Any = {"payment_service_user_id": psu_id, "connector_id": str(cid)}
         forwarded = await v3.forward_payment_service_user_to_provider_async(request=keys)
         assert forwarded.status_code == 204
         link: Any = {**keys, "v3_payment_service_user_create_link_request": {
@@ -333,7 +333,7 @@ async def test_payment_service_user_and_link_flow_with_the_sdk(
             back = await http.get(made.v3_payment_service_user_create_link_response.link)
         assert back.status_code == 303, back.text
         attempt = await v3.get_payment_service_user_link_attempt_from_connector_id_async(
-            request={**keys, "attempt_id": attempt_id})
+            request=dict(keys, attempt_id=attempt_id))
         assert attempt.v3_payment_service_user_link_attempt is not None
         assert attempt.v3_payment_service_user_link_attempt.status == "completed"
         connections = await v3.list_payment_service_user_connections_from_connector_id_async(

@@ -332,8 +332,9 @@ async def test_payment_service_user_and_link_flow_with_the_sdk(
         async with httpx.AsyncClient() as http:
             back = await http.get(made.v3_payment_service_user_create_link_response.link)
         assert back.status_code == 303, back.text
+        one: Any = {**keys, "attempt_id": attempt_id}
         attempt = await v3.get_payment_service_user_link_attempt_from_connector_id_async(
-            request=dict(keys, attempt_id=attempt_id))
+            request=one)
         assert attempt.v3_payment_service_user_link_attempt is not None
         assert attempt.v3_payment_service_user_link_attempt.status == "completed"
         connections = await v3.list_payment_service_user_connections_from_connector_id_async(

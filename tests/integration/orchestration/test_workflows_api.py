@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from storage.database import Database
+from tests.conftest import free_port
+from tests.temporal_stack import ModuleStack
 from tests.workflows.orchestration.flow_env import V1, V2, Flows
 
 SEND = {"source": {"account": {"id": "world"}}, "destination": {"account": {"id": "a"}},
@@ -85,3 +88,18 @@ async def test_unknown_objects_and_bad_run_input(flows: Flows) -> None:
     assert r.status_code == 400
     r = await flows.http.get(f"{V2}/instances", params={"workflowID": flow})
     assert r.json()["cursor"]["data"] == []  # no instance half-written
+
+
+async def test_temporal_down_is_503_and_no_instance_is_kept(
+        database_url: str, database: Database, temporal_env: Any) -> None:
+    # The app with a Temporal address nothing listens on: the run cannot start.
+    stack = ModuleStack("orchestration", temporal_env, database, database_url,
+                        f"127.0.0.1:{free_port()}")
+    async with stack.http("http://t") as http:
+        r = await http.post(f"{V2}/workflows", json={"stages": [{"noop": {}}]})
+        flow = r.json()["data"]["id"]
+        r = await http.post(f"{V2}/workflows/{flow}/instances", json={})
+        assert r.status_code == 503, r.text
+        assert "unreachable" in r.json()["errorMessage"]
+        r = await http.get(f"{V2}/instances", params={"workflowID": flow})
+        assert r.json()["cursor"]["data"] == []

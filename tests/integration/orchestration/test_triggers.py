@@ -15,6 +15,8 @@ from storage.events.dispatcher import OutboxDispatcher
 from tests.workflows.orchestration.flow_env import V1, V2, Flows
 from workers.dispatcher import OUTBOX_CONSUMERS
 from workers.triggers_dispatch import CONSUMER_NAME, Launcher, TriggersConsumer, run_triggers
+from workflows import search_attributes
+from workflows.orchestration.inputs import instance_workflow_id
 
 FILTER = ('event.transactions[0].postings[0].destination startsWith "orders:" && '
           "event.transactions[0].postings[0].amount >= 100")
@@ -67,6 +69,12 @@ async def test_one_instance_per_matching_transaction_even_when_redelivered(
     instance = await flows.wait_end(occurrence["workflowInstanceID"])
     assert instance["terminated"] and "error" not in instance, instance
     assert await flows.balance(main, "rewards:1") == 150
+    described = await flows.client.get_workflow_handle(
+        instance_workflow_id(instance["id"])).describe()
+    attributes = described.typed_search_attributes
+    assert attributes.get(search_attributes.TRIGGER_ID) == [trigger["id"]]
+    assert attributes.get(search_attributes.FLOW_ID) == flow
+    assert attributes.get(search_attributes.STATUS) == "SUCCEEDED"
 
     # The outbox redelivers everything (offset lost): nothing new is recorded or started.
     async with database.transaction() as conn:

@@ -94,7 +94,7 @@ def slowest_after_kills(load: Load, kills: list[float]) -> list[str]:
     return out
 
 
-def takeover_times(load: Load, kills: list[float]) -> list[float]:
+def takeover_times(load: Load, kills: list[float], kind: str | None = None) -> list[float]:
     """Per kill: seconds from the kill until the last operation in flight at that moment
     (accepted before it, completed after) completed. A kill with nothing in flight is left
     out; an operation never completed counts as the end of the run (and as a violation)."""
@@ -103,7 +103,7 @@ def takeover_times(load: Load, kills: list[float]) -> list[float]:
     for kill in kills:
         ends = [(op.completed_at or end) - kill for op in load.ops
                 if op.accepted_at < kill and (op.completed_at is None or op.completed_at > kill)
-                and op.kind != "ledger write"]
+                and op.kind != "ledger write" and kind in (None, op.kind)]
         if ends:
             out.append(round(max(ends), 1))
     return out

@@ -146,7 +146,7 @@ class Load:
                                    params={"pageSize": 10})
             accounts = sorted(str(a["id"]) for a in r.json()["cursor"]["data"]
                               if a.get("connectorID") == connector)
-        self.setup["source"], self.setup["destination"] = accounts
+        self.setup["source"], self.setup["destination"] = accounts[:2]
         send = {"send": {"source": {"account": {"id": "world", "ledger": FLOWS_LEDGER}},
                          "destination": {"account": {"id": "flows:${user}",
                                                      "ledger": FLOWS_LEDGER}},

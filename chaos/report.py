@@ -53,6 +53,9 @@ def print_run(name: str, run: Run, violations: dict[str, int], started: float,
     if run.kills:
         print(f"takeover after each kill: {summary(takeover_times(load, run.kills))}; "
               f"waited on: {slowest_after_kills(load, run.kills)}")
+        for kind in sorted({op.kind for op in load.ops} - {"ledger write"}):
+            print(f"  takeover, {kind} in flight: "
+                  f"{summary(takeover_times(load, run.kills, kind))}")
     extra = {k: v for k, v in load.setup.items()
              if k.startswith(("webhook ", "provider"))}
     print(f"counts: {extra}")

@@ -17,12 +17,15 @@ documents are dropped); every event of every app as an AUDIT document."""
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from domain.events.models import Event
 from domain.search.models import NO_LEDGER, Document, DocumentKey, Kind
+
+log = logging.getLogger("ledgerflow.search")
 
 PAYMENT_KINDS = (Kind.PAYMENT, Kind.PAYMENT_BALANCE, Kind.PAYMENT_TRANSFER_INITIATION)
 _FROM_ADJUSTMENTS = ("status", "error", "relatedPaymentIDs")
@@ -39,8 +42,13 @@ class IndexChanges:
     dropped_connectors: list[str] = field(default_factory=list)
 
 
+def _payload(event: Event) -> dict[str, Any]:
+    payload = event.envelope.get("payload")
+    return payload if isinstance(payload, dict) else {}
+
+
 def _ledger_of(event: Event) -> str:
-    payload = event.envelope.get("payload") or {}
+    payload = _payload(event)
     return str(event.envelope.get("ledger") or payload.get("ledger") or NO_LEDGER)
 
 
@@ -68,22 +76,31 @@ def touched_keys(events: Iterable[Event]) -> set[DocumentKey]:
     """The documents `apply_events` reads: what the sink loads before calling it."""
     keys: set[DocumentKey] = set()
     for event in events:
-        payload = event.envelope.get("payload") or {}
-        ledger = _ledger_of(event)
-        if event.app == "ledger":
-            for tx in _ledger_transactions(event.type, payload):
-                keys.add(transaction_key(ledger, tx.get("id")))
-                keys.update(account_key(ledger, a) for a in _addresses(tx))
-            keys.update(account_key(ledger, a) for a in payload.get("accountMetadata") or {})
-            if event.type in ("SAVED_METADATA", "DELETED_METADATA"):
-                kind = Kind.ACCOUNT if payload.get("targetType") == "ACCOUNT" else Kind.TRANSACTION
-                keys.add(DocumentKey(kind, ledger, str(payload.get("targetId"))))
-        elif event.type == "SAVED_PAYMENT_INITIATION":
-            keys.add(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
-                                 str(payload.get("id"))))
-        elif event.type in _INITIATION_UPDATES:
-            keys.add(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
-                                 str(payload.get("paymentInitiationID"))))
+        try:
+            keys.update(_touched_by(event))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue  # apply_events says so, and indexes its AUDIT entry only
+    return keys
+
+
+def _touched_by(event: Event) -> set[DocumentKey]:
+    keys: set[DocumentKey] = set()
+    payload = _payload(event)
+    ledger = _ledger_of(event)
+    if event.app == "ledger":
+        for tx in _ledger_transactions(event.type, payload):
+            keys.add(transaction_key(ledger, tx.get("id")))
+            keys.update(account_key(ledger, a) for a in _addresses(tx))
+        keys.update(account_key(ledger, a) for a in payload.get("accountMetadata") or {})
+        if event.type in ("SAVED_METADATA", "DELETED_METADATA"):
+            kind = Kind.ACCOUNT if payload.get("targetType") == "ACCOUNT" else Kind.TRANSACTION
+            keys.add(DocumentKey(kind, ledger, str(payload.get("targetId"))))
+    elif event.type == "SAVED_PAYMENT_INITIATION":
+        keys.add(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
+                             str(payload.get("id"))))
+    elif event.type in _INITIATION_UPDATES:
+        keys.add(DocumentKey(Kind.PAYMENT_TRANSFER_INITIATION, NO_LEDGER,
+                             str(payload.get("paymentInitiationID"))))
     return keys
 
 
@@ -125,11 +142,18 @@ class _Batch:
 def apply_events(events: Sequence[Event], loaded: dict[DocumentKey, Document]) -> IndexChanges:
     batch = _Batch(loaded)
     for event in events:
-        payload = event.envelope.get("payload") or {}
-        if event.app == "ledger":
-            _ledger_event(batch, event, _ledger_of(event), payload)
-        elif event.app == "payments":
-            _payments_event(batch, event, payload)
+        payload = _payload(event)
+        try:
+            if event.app == "ledger":
+                _ledger_event(batch, event, _ledger_of(event), payload)
+            elif event.app == "payments":
+                _payments_event(batch, event, payload)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # A payload of a shape this code does not know must not stop the index (the
+            # dispatcher would hand the same batch over forever): it is said, kept in AUDIT,
+            # and the reindex command rebuilds its objects from the source tables.
+            log.warning("search: event %s (%s.%s) has a payload it cannot index", event.id,
+                        event.app, event.type, exc_info=True)
         batch.put(DocumentKey(Kind.AUDIT, _ledger_of(event), str(event.id)),
                   audit_data(event), event)
     return batch.changes

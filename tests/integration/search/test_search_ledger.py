@@ -185,3 +185,17 @@ async def test_broad_queries_page_in_order_past_the_count_cap(
     second = (await search(client, cursor=after["cursor"]["next"]))["cursor"]
     assert _txids(second["data"]) == [3]
     assert (await search(client, terms=["users"]))["data"] == everything
+
+
+async def test_metadata_keys_and_values_with_quotes_and_backslashes(
+        client: httpx.AsyncClient, database: Database) -> None:
+    await create_ledger(client, "main")
+    odd = {'say "hi"': 'it\'s "quoted"', "back\\slash": "a\\b", "dot.ted": "ü ñ"}
+    assert (await send(client, "main", posting("world", "a", 1), metadata=odd)).status_code \
+        == 200
+    await drain(database)
+    for key, value in odd.items():
+        found = await page(client, target="TRANSACTION", terms=[f"metadata.{key}={value}"])
+        assert [t["metadata"] for t in found] == [odd], key
+    assert len(await page(client, target="TRANSACTION", terms=['"quoted"'])) == 1
+    assert len(await page(client, target="TRANSACTION", terms=["it's"])) == 1

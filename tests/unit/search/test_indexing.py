@@ -79,3 +79,16 @@ def test_free_text_words() -> None:
     assert words("users:001 At the CORNER users:001") == [
         "users:001", "users", "001", "at", "the", "corner"]
     assert words("") == []
+
+
+def test_a_payload_of_unknown_shape_does_not_stop_the_index() -> None:
+    bad = _event(30, "COMMITTED_TRANSACTIONS", {"ledger": "l", "transactions": [
+        {"id": 9, "postings": "not a list"}]})
+    odd = Event(id=31, app="ledger", type="SAVED_METADATA",
+                envelope={"type": "SAVED_METADATA", "payload": ["not", "an", "object"]},
+                created_at=NOW)
+    batch = [bad, odd, *EVENTS]
+    assert touched_keys(batch) >= touched_keys(EVENTS)
+    docs = _run(batch)
+    assert {k.id for k in docs if k.kind is Kind.AUDIT} == {"10", "11", "12", "30", "31"}
+    assert docs[DocumentKey(Kind.ACCOUNT, "l", "a")].data["metadata"] == {"role": "admin"}

@@ -146,6 +146,10 @@ async def test_trigger_crud_and_bad_input(flows: Flows) -> None:
          "vars.x: must be an expression"),
         ({"event": "SAVED_PAYMENT", "workflowID": "nope"}, "workflow 'nope' not found"),
         ({"event": "", "workflowID": flow}, "event: must not be empty"),
+        ({"event": "SAVED_PAYMENT", "workflowID": flow, "filter": "1" + " + 1" * 2000},
+         "filter: expression too long"),
+        ({"event": "SAVED_PAYMENT", "workflowID": flow, "filter": "(" * 100 + "1" + ")" * 100},
+         "filter: expression nested too deeply"),
     ]
     for body, message in bad:
         r = await flows.http.post(f"{V2}/triggers", json=body)

@@ -76,6 +76,8 @@ def _good(cid: str, source: str, destination: str) -> dict[str, Any]:
     ({"scheduledAt": "2020-01-01T00:00:00Z"}, "scheduledAt"),
     ({"scheduledAt": "tomorrow"}, "scheduledAt"),
     ({"metadata": {"k": 1}}, "metadata"),
+    ({"metadata": {"k": "nul\u0000"}}, "metadata"),
+    ({"reference": "nul\u0000ref"}, "reference"),
     ({"description": 5}, "description"),
 ])
 async def test_bad_bodies_are_400_validation(client: httpx.AsyncClient, database: Database,

@@ -16,7 +16,8 @@ import httpx
 from chaos.load import FLOWS_LEDGER, LEDGER, Load, Op
 from chaos.stack import ChaosStack
 
-ASYNC_KINDS = ("payment initiation", "flow instance", "trigger firing")
+ASYNC_KINDS = ("payment initiation", "flow instance", "trigger firing", "reversal",
+               "connector install")
 _RID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -46,6 +47,14 @@ async def poll_completions(load: Load, stack: ChaosStack) -> int:
             done["flow instance"] = {r["id"] for r in await _fetch(
                 stack.dsn, "SELECT id FROM orchestration_instances WHERE id = ANY($1) "
                 "AND terminated", list(open_ops["flow instance"]))}
+        if open_ops["reversal"]:
+            done["reversal"] = {r["id"] for r in await _fetch(
+                stack.dsn, "SELECT id FROM payments_initiations WHERE id = ANY($1) "
+                "AND status = 'REVERSED'", list(open_ops["reversal"]))}
+        if open_ops["connector install"]:
+            done["connector install"] = {r["c"] for r in await _fetch(
+                stack.dsn, "SELECT connector_id AS c FROM payments_accounts WHERE "
+                "connector_id = ANY($1) GROUP BY 1", list(open_ops["connector install"]))}
         if open_ops["trigger firing"]:
             rows = await _fetch(
                 stack.dsn, "SELECT o.event::text AS e FROM orchestration_occurrences o JOIN "
@@ -53,8 +62,8 @@ async def poll_completions(load: Load, stack: ChaosStack) -> int:
                 "AND i.terminated", load.setup["trigger"])
             seen = {rid for r in rows for rid in _RID.findall(r["e"])}
             done["trigger firing"] = seen & set(open_ops["trigger firing"])
-    except (TimeoutError, OSError, asyncpg.PostgresError):
-        return sum(len(v) for v in open_ops.values())  # PostgreSQL is down: next time
+    except Exception:  # PostgreSQL killed mid-query (any asyncpg error): next time
+        return sum(len(v) for v in open_ops.values())
     left = 0
     for kind, ops in open_ops.items():
         for ref, op in ops.items():
@@ -151,6 +160,27 @@ async def invariants(load: Load, stack: ChaosStack) -> dict[str, int]:
         processed = await conn.fetchval("SELECT count(*) FROM payments_initiations WHERE "
                                         "id = ANY($1) AND status = 'PROCESSED'", inits)
         v["payment initiations: not PROCESSED at the end"] = len(inits) - int(processed)
+        # Reversals: REVERSED, one refund at the provider each (dummypay's payment reference
+        # is the attempt's idempotency key: a second send would be a second payment).
+        revs = [op.ref for op in by_kind.get("reversal", [])]
+        v["reversals: not REVERSED at the end"] = len(revs) - int(await conn.fetchval(
+            "SELECT count(*) FROM payments_initiations WHERE id = ANY($1) AND "
+            "status = 'REVERSED'", revs))
+        refunds = await conn.fetchval("SELECT count(*) FROM payments_payments WHERE "
+                                      "connector_id = $1 AND status = 'REFUNDED'",
+                                      load.setup["dummypay"])
+        v["reversals: provider refunds beyond one per reversal"] = max(0, int(refunds) - len(
+            revs))
+        v["reversals: more than one reversal row per initiation"] = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT initiation_id FROM payments_initiation_reversals "
+            "WHERE initiation_id = ANY($1) GROUP BY 1 HAVING count(*) > 1) d", revs)
+        # Connector installs: one connector per request, its accounts fetched.
+        installs = by_kind.get("connector install", [])
+        v["connector installs: more connectors than requests"] = max(0, int(
+            await conn.fetchval("SELECT count(*) FROM payments_connectors WHERE name LIKE "
+                                "'chaos-%' AND name <> 'chaos-dummy'")) - len(installs))
+        v["connector installs: accounts never fetched"] = sum(
+            1 for op in installs if op.completed_at is None)
         # Flow instances: terminated without error, the send stage posted exactly once.
         flows = by_kind.get("flow instance", [])
         rows = await conn.fetch("SELECT id, terminated, error FROM orchestration_instances "

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import tempfile
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -124,6 +126,7 @@ class Load:
 
     async def prepare(self, http: httpx.AsyncClient, psp_url: str, receiver_url: str) -> None:
         far = time.monotonic() + 120
+        self.setup["psp"] = psp_url
         for ledger in (LEDGER, FLOWS_LEDGER):
             await self.request(http, "setup", "POST", f"/api/ledger/v2/{ledger}", (204, 400),
                                far, json={})
@@ -147,6 +150,19 @@ class Load:
             accounts = sorted(str(a["id"]) for a in r.json()["cursor"]["data"]
                               if a.get("connectorID") == connector)
         self.setup["source"], self.setup["destination"] = accounts[:2]
+        # dummypay (files) for reversals: the generic API cannot reverse.
+        directory = Path(tempfile.mkdtemp(prefix="chaos-dummypay-"))
+        r = await self.request(http, "setup", "POST", f"{P}/connectors/install/dummypay",
+                               (202,), far, json={"name": "chaos-dummy",
+                                                  "directory": str(directory),
+                                                  "pollingPeriod": "20m",
+                                                  "payoutsPerSecond": 1000})
+        self.setup["dummypay"] = dummy = str(r.json()["data"])
+        for ref in ("from", "to"):
+            r = await self.request(http, "setup", "POST", f"{P}/accounts", (201,), far, json={
+                "reference": f"chaos-{ref}", "connectorID": dummy,
+                "createdAt": "2025-01-01T00:00:00Z", "accountName": ref, "type": "INTERNAL"})
+            self.setup[f"dummy-{ref}"] = str(r.json()["data"]["id"])
         send = {"send": {"source": {"account": {"id": "world", "ledger": FLOWS_LEDGER}},
                          "destination": {"account": {"id": "flows:${user}",
                                                      "ledger": FLOWS_LEDGER}},
@@ -251,6 +267,46 @@ class Load:
                 return
             await asyncio.sleep(0.5)
 
+    async def reversal(self, http: httpx.AsyncClient, rng: random.Random,
+                       deadline: float) -> None:
+        """A dummypay initiation sent, then reversed whole; complete when REVERSED."""
+        key = uuid.uuid4().hex
+        t0 = time.monotonic()
+        r = await self.request(http, "reversal", "POST", f"{P}/payment-initiations", (202,),
+                               deadline, key=key, params={"noValidation": "true"},
+                               json={"reference": f"chaos-rev-{key}",
+                                     "connectorID": self.setup["dummypay"],
+                                     "type": "TRANSFER", "amount": 100, "asset": "EUR/2",
+                                     "description": "chaos",
+                                     "sourceAccountID": self.setup["dummy-from"],
+                                     "destinationAccountID": self.setup["dummy-to"]})
+        pid = str(r.json()["data"]["paymentInitiationID"])
+        while True:  # the reversal needs the initiation PROCESSED first
+            if time.monotonic() > deadline + 120:
+                self.tally("reversal").unknown += 1
+                return
+            r = await self.request(http, "reversal", "GET", f"{P}/payment-initiations/{pid}",
+                                   (200,), deadline, count=False)
+            if r.json()["data"]["status"] == "PROCESSED":
+                break
+            await asyncio.sleep(0.5)
+        await self.request(http, "reversal", "POST", f"{P}/payment-initiations/{pid}/reverse",
+                           (202,), deadline, key=f"{key}-rev", count=False,
+                           json={"reference": f"chaos-refund-{key}", "description": "refund",
+                                 "amount": 100, "asset": "EUR/2"})
+        self.ops.append(Op("reversal", key, t0, ref=pid))
+
+    async def install(self, http: httpx.AsyncClient, rng: random.Random,
+                      deadline: float) -> None:
+        """A generic connector installed; complete when its first fetch stored accounts."""
+        key = uuid.uuid4().hex[:12]
+        t0 = time.monotonic()
+        r = await self.request(http, "connector install", "POST",
+                               f"{P}/connectors/install/generic", (202,), deadline, key=key,
+                               json={"name": f"chaos-{key}", "apiKey": "k",
+                                     "endpoint": self.setup["psp"], "pollingPeriod": "20m"})
+        self.ops.append(Op("connector install", key, t0, ref=str(r.json()["data"])))
+
     async def reconciliation(self, http: httpx.AsyncClient, rng: random.Random,
                              deadline: float) -> None:
         op = Op("reconciliation run", "", time.monotonic())
@@ -266,7 +322,8 @@ class Load:
         rng = random.Random(index)
         names = list(weights)
         table = {"ledger": self.ledger_write, "hold": self.hold, "initiation": self.initiation,
-                 "flow": self.flow, "reconciliation": self.reconciliation}
+                 "flow": self.flow, "reconciliation": self.reconciliation,
+                 "reversal": self.reversal, "install": self.install}
         while time.monotonic() < deadline:
             name = rng.choices(names, [weights[n] for n in names])[0]
             with contextlib.suppress(Answer):

@@ -20,7 +20,8 @@ from chaos.load import Load
 from chaos.stack import ChaosStack
 
 # Relative weights of the operation kinds each client picks from.
-MIX = {"ledger": 4.0, "hold": 2.0, "initiation": 2.0, "flow": 1.5, "reconciliation": 0.5}
+MIX = {"ledger": 4.0, "hold": 2.0, "initiation": 2.0, "flow": 1.5, "reconciliation": 0.5,
+       "reversal": 0.7, "install": 0.15}
 
 
 @dataclass

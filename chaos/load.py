@@ -124,7 +124,8 @@ class Load:
 
     # --- set-up --------------------------------------------------------------------------
 
-    async def prepare(self, http: httpx.AsyncClient, psp_url: str, receiver_url: str) -> None:
+    async def prepare(self, http: httpx.AsyncClient, psp_url: str, receiver_url: str,
+                      export_url: str) -> None:
         far = time.monotonic() + 120
         self.setup["psp"] = psp_url
         for ledger in (LEDGER, FLOWS_LEDGER):
@@ -187,6 +188,15 @@ class Load:
                                                                               "bank:"}},
             "paymentsPoolID": str(r.json()["data"])})
         self.setup["policy"] = str(r.json()["data"]["id"])
+        r = await self.request(http, "setup", "POST", f"{R}/rules", (201,), far, json={
+            "name": "chaos books balance", "templateKind": "ledger_invariant",
+            "templateSpec": {"ledgerName": LEDGER}, "severity": "high"})
+        self.setup["rule"] = str(r.json()["data"]["id"])
+        # A ledger pipeline exporting the chaos ledger's logs to the receiver (at least once).
+        r = await self.request(http, "setup", "POST", "/api/ledger/v2/_/exporters", (201,), far,
+                               json={"driver": "http", "config": {"url": export_url}})
+        await self.request(http, "setup", "POST", f"/api/ledger/v2/{LEDGER}/pipelines", (201,),
+                           far, json={"exporterID": str(r.json()["data"]["id"])})
         r = await self.request(http, "setup", "POST", "/api/wallets/wallets", (201,), far,
                                json={"name": "chaos", "metadata": {}})
         self.setup["wallet"] = str(r.json()["data"]["id"])
@@ -317,13 +327,28 @@ class Load:
                            deadline, json={"reconciledAtLedger": now, "reconciledAtPayments": now})
         self.done(op, "reconciliation run")
 
+    async def evaluation(self, http: httpx.AsyncClient, rng: random.Random,
+                         deadline: float) -> None:
+        """A rule evaluated on demand (one at a time per rule: a concurrent one is 409)."""
+        op = Op("rule evaluation", "", time.monotonic())
+        r = await self.request(http, "rule evaluation", "POST",
+                               f"{R}/rules/{self.setup['rule']}/evaluate", (200, 409), deadline,
+                               json={})
+        if r.status_code == 409:
+            self.tally("rule evaluation").refused += 1
+            return
+        self.ops.append(op)
+        op.ref = str(r.json()["data"].get("status"))
+        self.done(op, "rule evaluation")
+
     async def client(self, index: int, http: httpx.AsyncClient, deadline: float,
                      weights: dict[str, float]) -> None:
         rng = random.Random(index)
         names = list(weights)
         table = {"ledger": self.ledger_write, "hold": self.hold, "initiation": self.initiation,
                  "flow": self.flow, "reconciliation": self.reconciliation,
-                 "reversal": self.reversal, "install": self.install}
+                 "reversal": self.reversal, "install": self.install,
+                 "evaluation": self.evaluation}
         while time.monotonic() < deadline:
             name = rng.choices(names, [weights[n] for n in names])[0]
             with contextlib.suppress(Answer):

@@ -57,7 +57,7 @@ def print_run(name: str, run: Run, violations: dict[str, int], started: float,
             print(f"  takeover, {kind} in flight: "
                   f"{summary(takeover_times(load, run.kills, kind))}")
     extra = {k: v for k, v in load.setup.items()
-             if k.startswith(("webhook ", "provider"))}
+             if k.startswith(("webhook ", "provider", "pipeline"))}
     print(f"counts: {extra}")
     for key, value in notes.items():
         if key not in ("rss", "load_s", "settle_s", "total_s"):

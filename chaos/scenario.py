@@ -21,7 +21,7 @@ from chaos.stack import ChaosStack
 
 # Relative weights of the operation kinds each client picks from.
 MIX = {"ledger": 4.0, "hold": 2.0, "initiation": 2.0, "flow": 1.5, "reconciliation": 0.5,
-       "reversal": 0.7, "install": 0.15}
+       "reversal": 0.7, "install": 0.15, "evaluation": 0.3}
 
 
 @dataclass
@@ -49,7 +49,8 @@ async def run(name: str, faults: Faults, *, duration: float, clients: int,
         limits = httpx.Limits(max_connections=clients + 8)
         async with httpx.AsyncClient(base_url=stack.base_url, limits=limits,
                                      timeout=httpx.Timeout(60.0, connect=2.0)) as http:
-            await load.prepare(http, stack.psp_url, stack.receiver.url())
+            await load.prepare(http, stack.psp_url, stack.receiver.url(),
+                               stack.receiver.url("/export"))
             started = time.monotonic()
             the_run = Run(stack, load, started + duration)
             stop = asyncio.Event()

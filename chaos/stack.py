@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -55,7 +56,7 @@ class Receiver:
         self.fail_every = fail_every
         self.attempts: Counter[str] = Counter()  # webhook id -> requests received
         self.ok: Counter[str] = Counter()  # webhook id -> 200 answers given
-        self.event_ids: dict[str, str] = {}  # webhook id -> the event's own id in the body
+        self.exported: Counter[int] = Counter()  # ledger log id -> times a pipeline sent it
         self.port = 0
         self._server: asyncio.Server | None = None
 
@@ -74,14 +75,20 @@ class Receiver:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                export = head.split(b" ", 2)[1] == b"/export"
                 length, hook_id = 0, ""
                 for line in head.lower().split(b"\r\n")[1:]:
                     if line.startswith(b"content-length:"):
                         length = int(line[15:])
                     elif line.startswith(b"formance-webhook-id:"):
                         hook_id = line[20:].strip().decode()
-                if length:
-                    await reader.readexactly(length)
+                body = await reader.readexactly(length) if length else b""
+                if export:  # a ledger pipeline's batch: the logs it carries, counted
+                    for log in json.loads(body or b"[]"):
+                        self.exported[int(log["id"])] += 1
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    await writer.drain()
+                    continue
                 self.attempts[hook_id] += 1
                 failing = (self.attempts[hook_id] == 1
                            and zlib.crc32(hook_id.encode()) % self.fail_every == 0)

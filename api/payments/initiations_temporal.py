@@ -46,14 +46,13 @@ class TemporalInitiations:
         self.temporal = deps.temporal
         self.task_queue = deps.modules.payments.task_queue
 
-    async def start(self, initiation: PaymentInitiation, *, approve: bool) -> str | None:
-        if approve:
-            return await self.approve(initiation)
-        await self.temporal.start(initiation_start(initiation), self.task_queue,
+    async def start(self, initiation: PaymentInitiation, *,
+                    approved_task_id: str | None = None) -> None:
+        await self.temporal.start(initiation_start(initiation, approved_task_id),
+                                  self.task_queue,
                                   unavailable="the payment initiation was stored but its "
-                                              "workflow could not start; approve or reject "
-                                              "it to resume")
-        return None
+                                              "workflow could not start; send the create "
+                                              "again, or approve or reject it, to resume")
 
     async def approve(self, initiation: PaymentInitiation) -> str:
         return (await self._update(initiation, APPROVE_UPDATE, TaskRef, "approve")).task_id

@@ -15,9 +15,11 @@ from domain.payments.models import Payment, PaymentAdjustment, Task
 
 class InitiationsStore(Protocol):
     async def create_initiation(self, initiation: PaymentInitiation,
-                                first: InitiationAdjustment) -> PaymentInitiation:
-        """The initiation stored with its first adjustment and SAVED_PAYMENT_INITIATION; one
-        stored before under the same id is returned as it is (nothing written)."""
+                                first: InitiationAdjustment, *,
+                                task: Task | None = None) -> PaymentInitiation:
+        """The initiation stored with its first adjustment, SAVED_PAYMENT_INITIATION and, if
+        given, the task of its send (noValidation); one stored before under the same id is
+        returned as it is (nothing written)."""
         ...
 
     async def get_initiation(self, initiation_id: str) -> PaymentInitiation | None: ...
@@ -72,9 +74,10 @@ class InitiationsStore(Protocol):
 
 
 class InitiationWorkflows(Protocol):
-    async def start(self, initiation: PaymentInitiation, *, approve: bool) -> str | None:
+    async def start(self, initiation: PaymentInitiation, *,
+                    approved_task_id: str | None = None) -> None:
         """Starts the initiation's workflow (a retried create finds the running one). With
-        `approve` (noValidation), approves it in the same call: the send's task id."""
+        `approved_task_id` (noValidation), the workflow approves it itself as it starts."""
         ...
 
     async def approve(self, initiation: PaymentInitiation) -> str: ...

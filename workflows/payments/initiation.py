@@ -90,6 +90,10 @@ class PaymentInitiationWorkflow:
     @workflow.run
     async def run(self, data: InitiationInput) -> str:
         self._describe()
+        if data.approved_task_id is not None and data.state is None:
+            async with self._lock:  # noValidation: approved as it starts
+                if self._life.status is S.WAITING_FOR_VALIDATION:
+                    await self._approve(data.approved_task_id)
         while True:
             await workflow.wait_condition(lambda: bool(self._work) or self._closed)
             if self._closed:
@@ -112,12 +116,15 @@ class PaymentInitiationWorkflow:
             self._check(self._life.check_approve)
             task_id = ids.initiation_task_id(self._connector, self._data.initiation_id,
                                              self._life.attempt)
-            status = S.SCHEDULED_FOR_PROCESSING if self._until_scheduled() else S.PROCESSING
-            self._set(status)
-            slot = await self._step(status, open_task_id=task_id,
-                                    reserve_slot=status is S.PROCESSING)
-            self._work.append(lambda: self._send(task_id, slot))
+            await self._approve(task_id)
             return TaskRef(task_id=task_id)
+
+    async def _approve(self, task_id: str) -> None:
+        status = S.SCHEDULED_FOR_PROCESSING if self._until_scheduled() else S.PROCESSING
+        self._set(status)
+        slot = await self._step(status, open_task_id=task_id,
+                                reserve_slot=status is S.PROCESSING)
+        self._work.append(lambda: self._send(task_id, slot))
 
     @approve.validator
     def _validate_approve(self) -> None:

@@ -60,28 +60,24 @@ def indexed_fields(doc: Document) -> dict[str, Any]:
 
 def free_text(doc: Document) -> str:
     """Each distinct string once, times left out: they are matched by range and match terms,
-    and the trigrams of an instant's digits cost more to index than any text of the object."""
+    and the trigrams of an instant's digits cost more to index than any text of the object.
+    Walked with a stack rather than by recursion: this runs for every document the indexer
+    writes, and a call per leaf was its largest cost."""
     parts: dict[str, None] = {}
     size = 0
-
-    def walk(value: Any) -> None:
-        nonlocal size
-        if size >= FREE_TEXT_MAX_CHARS:
-            return
-        if isinstance(value, str):
+    stack: list[Any] = [doc.data]
+    while stack and size < FREE_TEXT_MAX_CHARS:
+        value = stack.pop()
+        kind = type(value)
+        if kind is str:
             if value and value not in parts:
                 parts[value] = None
                 size += len(value) + 1
-        elif isinstance(value, dict):
+        elif kind is dict:
             # In key order: the same text whatever order the object was built or stored in.
-            for k in sorted(value):
-                if k not in TIME_FIELDS:
-                    walk(value[k])
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-
-    walk(doc.data)
+            stack.extend(value[k] for k in sorted(value, reverse=True) if k not in TIME_FIELDS)
+        elif kind is list:
+            stack.extend(reversed(value))
     return " ".join(parts)[:FREE_TEXT_MAX_CHARS]
 
 

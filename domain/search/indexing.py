@@ -16,7 +16,6 @@ documents are dropped); every event of every app as an AUDIT document."""
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -115,7 +114,9 @@ def _ledger_transactions(event_type: str, payload: dict[str, Any]) -> list[dict[
 
 class _Batch:
     def __init__(self, loaded: dict[DocumentKey, Document]) -> None:
-        self.docs = {k: Document(k, copy.deepcopy(d.data), d.event_id) for k, d in loaded.items()}
+        # Shallow copies: events only ever assign top-level fields (a new metadata map, a
+        # status), so the caller's documents are never changed.
+        self.docs = {k: Document(k, dict(d.data), d.event_id) for k, d in loaded.items()}
         self.changes = IndexChanges()
 
     def current(self, key: DocumentKey, event: Event) -> Document | None:

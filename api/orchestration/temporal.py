@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 
 from api.dependencies import Dependencies
 from api.temporal import TemporalUnavailableError, _mapped  # _mapped: the one error mapping
+from domain.availability import ServiceUnavailableError
 from domain.orchestration.errors import InstanceFinishedError
 from domain.orchestration.models import Instance, Workflow
 from domain.orchestration.service import OrchestrationService
@@ -42,9 +43,15 @@ async def run_instance(deps: Dependencies, service: OrchestrationService, workfl
     except BaseException:
         await service.store.forget_instance(instance.id)
         raise
-    if wait:
-        await wait_for_end(deps, instance.id)
-    return await service.get_instance(instance.id)
+    try:
+        if wait:
+            await wait_for_end(deps, instance.id)
+        return await service.get_instance(instance.id)
+    except ServiceUnavailableError:
+        # The instance exists and its workflow runs: a 503 "retry" here made the client start
+        # a second instance, paying twice (found by `make chaos outbox`, PostgreSQL killed
+        # between the start and this read). Answered as created; its status is read later.
+        return instance
 
 
 async def wait_for_end(deps: Dependencies, instance_id: str) -> None:

@@ -20,6 +20,7 @@ from domain.search.documents import DEFAULT_SORT
 from domain.search.errors import InvalidCursorError, InvalidQueryError, RawQueryNotSupportedError
 from domain.search.models import Kind, Order, Policy
 from domain.search.terms import Term, parse_term
+from domain.search.times import normalise_time
 
 DEFAULT_PAGE_SIZE = 15
 MAX_PAGE_SIZE = 1000
@@ -121,7 +122,8 @@ def _after(value: Any) -> Any:
     text = items[0]
     if re.fullmatch(r"-?\d+", text):
         return int(text)
-    return text
+    # Instants are indexed (and sorted) in the fixed-width form of times.py.
+    return normalise_time(text) or text
 
 
 def plan_search(body: dict[str, Any]) -> SearchPlan:

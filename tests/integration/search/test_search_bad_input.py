@@ -60,3 +60,14 @@ async def test_an_edited_cursor_is_refused(client: httpx.AsyncClient,
         forged = base64.urlsafe_b64encode(json.dumps({**state, **edit}).encode()).decode()
         assert_refused(await client.post(SEARCH, json={"cursor": forged}), "invalid cursor")
     assert_refused(await client.post(SEARCH, json={"cursor": token[:-3]}), "invalid cursor")
+
+
+@pytest.mark.parametrize("term", ["&", "'", "\\", "a:*b", "(", "!x | y", "50%", "_", "* *",
+                                  "é", "x" * 1000, "a\tb"])
+async def test_free_text_of_any_characters_answers(client: httpx.AsyncClient,
+                                                   term: str) -> None:
+    """Free text is data, never syntax: tsquery operators, LIKE wildcards and quotes in it
+    are matched as characters (an empty answer, not a 500)."""
+    for body in ({"target": "TRANSACTION", "terms": [term]}, {"terms": [term]}):
+        r = await client.post(SEARCH, json=body)
+        assert r.status_code == 200, r.text

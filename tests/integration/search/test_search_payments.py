@@ -143,3 +143,6 @@ async def test_transfer_initiations_follow_their_adjustments(client: httpx.Async
     assert [i["reference"] for i in found] == ["tr-2", "tr-1"]
     assert [i["reference"] for i in await page(client, target="PAYMENT_TRANSFER_INITIATION",
                                                terms=["invoice tr-2"])] == ["tr-2"]
+    # `after` an instant: the first page starts after it in createdAt order.
+    assert [i["reference"] for i in await page(client, target="PAYMENT_TRANSFER_INITIATION",
+                                               after=["2025-02-01T01:00:00Z"])] == ["tr-1"]

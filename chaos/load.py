@@ -100,7 +100,9 @@ class Load:
                     t.refused += count
                     raise Answer(code)
                 else:
-                    t.other[f"{method} {path.split('/')[-1][:20]} {r.status_code} {code}"] += 1
+                    message = r.json().get("errorMessage", "")[:90] if r.content else ""
+                    t.other[f"{method} {path.split('/')[-1][:20]} {r.status_code} {code} "
+                            f"{message}"] += 1
                     if count:
                         t.unknown += 1
                     raise Answer(f"{r.status_code} {r.text[:200]}")

@@ -46,10 +46,8 @@ class TemporalInitiations:
         self.temporal = deps.temporal
         self.task_queue = deps.modules.payments.task_queue
 
-    async def start(self, initiation: PaymentInitiation, *,
-                    approved_task_id: str | None = None) -> None:
-        await self.temporal.start(initiation_start(initiation, approved_task_id),
-                                  self.task_queue,
+    async def start(self, initiation: PaymentInitiation) -> None:
+        await self.temporal.start(initiation_start(initiation), self.task_queue,
                                   unavailable="the payment initiation was stored but its "
                                               "workflow could not start; send the create "
                                               "again, or approve or reject it, to resume")

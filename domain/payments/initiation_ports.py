@@ -15,11 +15,9 @@ from domain.payments.models import Payment, PaymentAdjustment, Task
 
 class InitiationsStore(Protocol):
     async def create_initiation(self, initiation: PaymentInitiation,
-                                first: InitiationAdjustment, *,
-                                task: Task | None = None) -> PaymentInitiation:
-        """The initiation stored with its first adjustment, SAVED_PAYMENT_INITIATION and, if
-        given, the task of its send (noValidation); one stored before under the same id is
-        returned as it is (nothing written)."""
+                                first: InitiationAdjustment) -> PaymentInitiation:
+        """The initiation stored with its first adjustment and SAVED_PAYMENT_INITIATION; one
+        stored before under the same id is returned as it is (nothing written)."""
         ...
 
     async def get_initiation(self, initiation_id: str) -> PaymentInitiation | None: ...
@@ -74,10 +72,8 @@ class InitiationsStore(Protocol):
 
 
 class InitiationWorkflows(Protocol):
-    async def start(self, initiation: PaymentInitiation, *,
-                    approved_task_id: str | None = None) -> None:
-        """Starts the initiation's workflow (a retried create finds the running one). With
-        `approved_task_id` (noValidation), the workflow approves it itself as it starts."""
+    async def start(self, initiation: PaymentInitiation) -> None:
+        """Starts the initiation's workflow (a retried create finds the running one)."""
         ...
 
     async def approve(self, initiation: PaymentInitiation) -> str: ...

@@ -19,7 +19,7 @@ from domain.payments.initiations import (
     InitiationType,
     PaymentInitiation,
 )
-from domain.payments.models import Capability, Payment, Task, TaskStatus
+from domain.payments.models import Capability, Payment
 from domain.payments.ports import PaymentsStore
 from domain.payments.registry import provider
 
@@ -81,33 +81,26 @@ class PaymentInitiationsService:
                                             InitiationStatus.WAITING_FOR_VALIDATION.value),
             initiation_id=initiation_id, created_at=now,
             status=InitiationStatus.WAITING_FOR_VALIDATION)
-        # noValidation: the send's task is stored with the initiation (readable as soon as
-        # the create answers) and the workflow approves the initiation itself as it starts,
-        # a plain start: no update to wait for.
-        task = Task(id=ids.initiation_task_id(request.connector, initiation_id, 1),
-                    connector_id=connector.id, status=TaskStatus.PROCESSING, created_at=now,
-                    updated_at=now) if no_validation else None
-        stored = await self.store.create_initiation(wanted, first, task=task)
-        if stored == wanted:  # stored by this call
-            await self.workflows.start(stored, approved_task_id=task.id if task else None)
-            return Created(initiation_id=stored.id, task_id=task.id if task else None)
+        stored = await self.store.create_initiation(wanted, first)
         if not _same_request(stored, wanted):
             raise ConflictError(f"a payment initiation with reference {request.reference!r} "
                                 "already exists on this connector with other values")
         # A create sent again (same reference, same values) is the same initiation: its
         # workflow is started if its start was lost (the id policy keeps a running one), and
         # approved only while it still waits.
-        await self.workflows.start(stored)
         if not (no_validation and stored.status is InitiationStatus.WAITING_FOR_VALIDATION):
+            await self.workflows.start(stored)
             return Created(initiation_id=stored.id, task_id=None)
+        # noValidation: started and approved in one call (update-with-start), answered once
+        # the workflow has recorded the approval, so the initiation reads as approved at once.
         try:
             return Created(initiation_id=stored.id,
                            task_id=await self.workflows.approve(stored))
         except DomainError as exc:
             if exc.code != ValidationError.code:
                 raise
-            # Its workflow approved it meanwhile (the first noValidation create): that send's
-            # task is the answer.
+            # A create sent twice at once: the other one's approval won; its send's task is
+            # the answer.
             return Created(initiation_id=stored.id, task_id=ids.initiation_task_id(
                 request.connector, stored.id, 1))
 

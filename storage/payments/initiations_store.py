@@ -54,8 +54,7 @@ class PgInitiationsStore:
         self.database = database
 
     async def create_initiation(self, initiation: PaymentInitiation,
-                                first: InitiationAdjustment, *,
-                                task: Task | None = None) -> PaymentInitiation:
+                                first: InitiationAdjustment) -> PaymentInitiation:
         p = initiation
         async with self.database.transaction() as conn:
             added = (await conn.execute(pg_insert(T).values(
@@ -71,8 +70,6 @@ class PgInitiationsStore:
             await _event(conn, ev.EventType.SAVED_PAYMENT_INITIATION,
                          iev.initiation_payload(p))
             await _append(conn, first)
-            if task is not None:
-                await _open_task(conn, task)
             return p
 
     async def get_initiation(self, initiation_id: str) -> PaymentInitiation | None:

@@ -90,10 +90,6 @@ class PaymentInitiationWorkflow:
     @workflow.run
     async def run(self, data: InitiationInput) -> str:
         self._describe()
-        if data.approved_task_id is not None and data.state is None:
-            async with self._lock:  # noValidation: approved as it starts
-                if self._life.status is S.WAITING_FOR_VALIDATION:
-                    await self._approve(data.approved_task_id)
         while True:
             await workflow.wait_condition(lambda: bool(self._work) or self._closed)
             if self._closed:

@@ -203,9 +203,6 @@ class InitiationInput(BaseModel):
     asset: str
     scheduled_at: datetime | None = None
     state: InitiationState | None = None
-    # noValidation: approved as it starts, its send reported on this task (stored with the
-    # initiation by the create).
-    approved_task_id: str | None = None
 
 
 class TaskRef(BaseModel):
@@ -225,8 +222,7 @@ class ReversalRef(BaseModel):
     reversal_id: str
 
 
-def initiation_start(initiation: PaymentInitiation,
-                     approved_task_id: str | None = None) -> StartSpec:
+def initiation_start(initiation: PaymentInitiation) -> StartSpec:
     # One run per initiation, ever: a create sent again while it runs finds it (USE_EXISTING),
     # and once it closed (rejected, deleted, fully reversed) nothing starts it again
     # (REJECT_DUPLICATE), so an action on a closed initiation is refused, never replayed.
@@ -235,8 +231,7 @@ def initiation_start(initiation: PaymentInitiation,
         INITIATION_WORKFLOW, initiation_workflow_id(p.id),
         InitiationInput(initiation_id=p.id, connector_id=p.connector_id, provider=p.provider,
                         reference=p.reference, type=p.type.value, amount=p.amount,
-                        asset=p.asset, scheduled_at=p.scheduled_at,
-                        approved_task_id=approved_task_id),
+                        asset=p.asset, scheduled_at=p.scheduled_at),
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         search_attributes=(

@@ -302,10 +302,21 @@ class Load:
             if r.json()["data"]["status"] == "PROCESSED":
                 break
             await asyncio.sleep(0.5)
-        await self.request(http, "reversal", "POST", f"{P}/payment-initiations/{pid}/reverse",
-                           (202,), deadline, key=f"{key}-rev", count=False,
-                           json={"reference": f"chaos-refund-{key}", "description": "refund",
-                                 "amount": 100, "asset": "EUR/2"})
+        # The row says PROCESSED a moment before the initiation's workflow has taken the send's
+        # result in; meanwhile a reverse is refused "... that is PROCESSING": resent (counted).
+        for attempt in range(30):
+            try:
+                await self.request(http, "reversal", "POST",
+                                   f"{P}/payment-initiations/{pid}/reverse", (202,), deadline,
+                                   key=f"{key}-rev", count=False,
+                                   json={"reference": f"chaos-refund-{key}",
+                                         "description": "refund", "amount": 100,
+                                         "asset": "EUR/2"})
+                break
+            except Answer as exc:
+                if "PROCESSING" not in str(exc) or attempt == 29:
+                    raise
+                await asyncio.sleep(1.0)
         self.ops.append(Op("reversal", key, t0, ref=pid))
 
     async def install(self, http: httpx.AsyncClient, rng: random.Random,

@@ -91,3 +91,25 @@ async def test_a_stopped_reindex_resumes_after_its_last_chunk(client: httpx.Asyn
     written = await reindex(database, batch_size=2, out=io.StringIO())
     assert written == len(expected) - 4
     assert await _documents(database) == expected
+
+
+async def test_the_command_line(client: httpx.AsyncClient, database: Database,
+                                database_url: str) -> None:
+    """`python -m workers search-reindex`: progress per source on stderr, the count at the end,
+    exit 0; nothing on stdout."""
+    import asyncio
+    import os
+    import sys
+
+    await _write(client, database)
+    env = dict(os.environ, DATABASE_URL=database_url, LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "workers", "search-reindex", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    assert out == b""
+    lines = err.decode().splitlines()
+    assert any(line.startswith("ledger_transactions ") and "100%" in line for line in lines)
+    assert lines[-1].startswith("search-reindex: ") and lines[-1].endswith("documents written")
+    assert len(await page(client, target="TRANSACTION")) == 6

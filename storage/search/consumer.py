@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events.models import Event
 from domain.search.indexing import apply_events, touched_keys
+from domain.search.sink import SearchSink
 from storage.search.sink import PgSearchSink
 
 CONSUMER_NAME = "search"
@@ -18,8 +19,9 @@ CONSUMER_NAME = "search"
 class SearchIndexConsumer:
     name = CONSUMER_NAME
 
-    def __init__(self, sink: PgSearchSink | None = None) -> None:
-        self.sink = sink or PgSearchSink()
+    def __init__(self, sink: SearchSink[AsyncConnection] | None = None) -> None:
+        # Any SearchSink: PostgreSQL by default (the documents then commit with the offset).
+        self.sink: SearchSink[AsyncConnection] = sink or PgSearchSink()
 
     async def handle(self, events: Sequence[Event], transaction: AsyncConnection) -> None:
         if not events:

@@ -33,25 +33,25 @@ from workflows.start import start_options
 
 class ActivityInitiationWorkflows:
     """The payments service's InitiationWorkflows port for a create made by an activity: only
-    `start` is used (the flow creates, the payments API does the rest)."""
+    `start` and `approve` are used (the flow creates, with or without validation; the payments
+    API does the rest)."""
 
     def __init__(self, task_queue: str) -> None:
         self.task_queue = task_queue
 
-    async def start(self, initiation: PaymentInitiation, *, approve: bool) -> str | None:
-        client = activity.client()
+    async def start(self, initiation: PaymentInitiation) -> None:
         spec = initiation_start(initiation)
-        options = start_options(spec, self.task_queue)
-        if not approve:
-            await client.start_workflow(spec.workflow, spec.arg, **options)
-            return None
-        ref: TaskRef = await client.execute_update_with_start_workflow(
-            APPROVE_UPDATE, start_workflow_operation=WithStartWorkflowOperation(
-                spec.workflow, spec.arg, **options), result_type=TaskRef)
-        return ref.task_id
+        await activity.client().start_workflow(spec.workflow, spec.arg,
+                                               **start_options(spec, self.task_queue))
 
     async def approve(self, initiation: PaymentInitiation) -> str:
-        raise NotImplementedError
+        # Started and approved in one call, as the payments API does for noValidation.
+        spec = initiation_start(initiation)
+        ref: TaskRef = await activity.client().execute_update_with_start_workflow(
+            APPROVE_UPDATE, start_workflow_operation=WithStartWorkflowOperation(
+                spec.workflow, spec.arg, **start_options(spec, self.task_queue)),
+            result_type=TaskRef)
+        return ref.task_id
 
     async def reject(self, initiation: PaymentInitiation) -> None:
         raise NotImplementedError

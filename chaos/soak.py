@@ -15,9 +15,15 @@ from workflows.client import connect
 async def history_lengths(address: str) -> dict[str, dict[str, int]]:
     client = await connect(address)
     per_type: dict[str, list[int]] = defaultdict(list)
+    running: dict[str, int] = defaultdict(int)
     async for wf in client.list_workflows(""):
-        per_type[wf.workflow_type].append(int(wf.history_length or 0))
-    return {t: {"workflows": len(v), "max events": max(v)} for t, v in sorted(per_type.items())}
+        length = int(wf.history_length or 0)
+        if wf.close_time is None:  # visibility has a running one's length only on describe
+            running[wf.workflow_type] += 1
+            length = (await client.get_workflow_handle(wf.id).describe()).history_length
+        per_type[wf.workflow_type].append(length)
+    return {t: {"workflows": len(v), "running": running[t], "max events": max(v)}
+            for t, v in sorted(per_type.items())}
 
 
 def faults() -> Faults:

@@ -1,5 +1,5 @@
 """Table definitions mirroring migration 0014 (the migration is the source of truth; the
-generated `search_tsv` column is left out: nothing writes it)."""
+`search_tsv` column is left out: only the sink's raw SQL writes it and raw SQL queries it)."""
 
 from __future__ import annotations
 

@@ -26,10 +26,16 @@ class OrchestrationSettings(BaseSettings):
     max_pending_events: int = Field(100, ge=1)
     # How often a send to a payment destination with `awaitFinalStatus` reads the initiation.
     payment_poll_interval: timedelta = timedelta(seconds=5)
-    # link() in trigger expressions: the longest read of one linked resource.
+    # link() in trigger expressions: the longest read of one linked resource, and the URL
+    # prefixes a link may point under (comma-separated; the stack's own gateway by default).
     link_timeout: timedelta = timedelta(seconds=2)
+    link_allowed_prefixes: str = "http://127.0.0.1:8080/api/,http://localhost:8080/api/"
     # The longest a `?wait=true` run answers after; then it answers with the running instance.
     run_wait_timeout: timedelta = timedelta(minutes=5)
+
+    @property
+    def link_prefixes(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.link_allowed_prefixes.split(",") if p.strip())
 
     _durations = field_validator("trigger_poll_interval", "run_wait_timeout",
                                  "payment_poll_interval", "link_timeout",

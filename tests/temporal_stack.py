@@ -20,7 +20,9 @@ from temporalio.worker import Worker
 from api.app import create_app
 from config.ledger import PipelineSettings
 from config.modules import ModuleSettings
+from config.orchestration import OrchestrationSettings
 from config.payments import PaymentsSettings
+from config.reconciliation import ReconciliationSettings
 from config.settings import Settings
 from config.wallets import WalletsSettings
 from config.webhooks import WebhooksSettings
@@ -33,7 +35,9 @@ from workers.worker import worker_options
 def unique_modules(*, wallets: dict[str, Any] | None = None,
                    webhooks: dict[str, Any] | None = None,
                    pipelines: dict[str, Any] | None = None,
-                 payments: dict[str, Any] | None = None) -> ModuleSettings:
+                   payments: dict[str, Any] | None = None,
+                   orchestration: dict[str, Any] | None = None,
+                   reconciliation: dict[str, Any] | None = None) -> ModuleSettings:
     """Module settings with a fresh task queue per module, plus the given overrides."""
     tag = uuid.uuid4().hex[:12]
     return ModuleSettings(
@@ -44,6 +48,10 @@ def unique_modules(*, wallets: dict[str, Any] | None = None,
                                       **(pipelines or {})}),
         payments=PaymentsSettings(**{"task_queue": f"payments-test-{tag}",
                                      **(payments or {})}),
+        orchestration=OrchestrationSettings(**{"task_queue": f"orchestration-test-{tag}",
+                                               **(orchestration or {})}),
+        reconciliation=ReconciliationSettings(**{"task_queue": f"reconciliation-test-{tag}",
+                                                 **(reconciliation or {})}),
     )
 
 

@@ -132,7 +132,8 @@ async def run_triggers(settings: Settings, database: Database, client: Client,
     config = modules.orchestration
     wake = asyncio.Event()
     async with httpx.AsyncClient(timeout=config.link_timeout.total_seconds()) as http:
-        dispatcher = OutboxDispatcher(database, TriggersConsumer(linked_data_reader(http)),
+        dispatcher = OutboxDispatcher(database, TriggersConsumer(
+            linked_data_reader(http, config.link_prefixes)),
                                       batch_size=config.trigger_batch_size,
                                       on_batch=lambda _: wake.set())
         launcher = Launcher(database, client, modules)

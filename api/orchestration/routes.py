@@ -216,9 +216,10 @@ def build(version: int) -> APIRouter:
         @router.post("/triggers/{triggerID}/test", operation_id="testTrigger")
         async def test_trigger(request: Request, service: Service, triggerID: str,
                                body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-            timeout = dependencies(request).modules.orchestration.link_timeout.total_seconds()
-            async with httpx.AsyncClient(timeout=timeout) as http:
-                result = await service.test_trigger(triggerID, body, linked_data_reader(http))
+            config = dependencies(request).modules.orchestration
+            async with httpx.AsyncClient(timeout=config.link_timeout.total_seconds()) as http:
+                result = await service.test_trigger(
+                    triggerID, body, linked_data_reader(http, config.link_prefixes))
             return {"data": trigger_test_json(result)}
 
     return router

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from storage.database import Database
 from storage.events.dispatcher import OutboxDispatcher
-from tests.workflows.orchestration.flow_env import V1, V2, Flows
+from tests.workflows.orchestration.flow_env import V1, V2, Flows, flows_stack
 from workers.dispatcher import OUTBOX_CONSUMERS
 from workers.triggers_dispatch import CONSUMER_NAME, Launcher, TriggersConsumer, run_triggers
 from workflows import search_attributes
@@ -196,7 +196,9 @@ async def test_the_dispatcher_loop_starts_instances_as_events_arrive(
         await loop
 
 
-async def test_the_test_endpoint_reads_links_over_http(flows: Flows) -> None:
+async def test_the_test_endpoint_reads_links_over_http_under_the_allowed_prefixes(
+        database_url: str, database: Database, temporal_env: Any, temporal_address: str,
+) -> None:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         body = b'{"data": {"id": "acc-1", "metadata": {"tier": "gold"}}}'
@@ -208,18 +210,33 @@ async def test_the_test_endpoint_reads_links_over_http(flows: Flows) -> None:
 
     server = await asyncio.start_server(answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
+    allowed = f"http://127.0.0.1:{port}/api/"
     try:
-        flow = await flows.flow({"noop": {}})
-        r = await flows.http.post(f"{V2}/triggers", json={
-            "event": "SAVED_PAYMENT", "workflowID": flow,
-            "filter": 'link(event, "account").metadata.tier == "gold"',
-            "vars": {"account": 'link(event, "account").id'}})
-        trigger_id = r.json()["data"]["id"]
-        r = await flows.http.post(f"{V2}/triggers/{trigger_id}/test", json={"links": [
-            {"name": "account", "uri": f"http://127.0.0.1:{port}/accounts/acc-1"}]})
-        assert r.status_code == 200, r.text
-        assert r.json()["data"] == {"filter": {"match": True},
-                                    "variables": {"account": {"value": "acc-1"}}}
+        async with flows_stack(database_url, database, temporal_env, temporal_address,
+                               link_allowed_prefixes=allowed) as flows:
+            flow = await flows.flow({"noop": {}})
+            r = await flows.http.post(f"{V2}/triggers", json={
+                "event": "SAVED_PAYMENT", "workflowID": flow,
+                "filter": 'link(event, "account").metadata.tier == "gold"',
+                "vars": {"account": 'link(event, "account").id'}})
+            trigger_id = r.json()["data"]["id"]
+
+            async def test(uri: str) -> dict[str, Any]:
+                r = await flows.http.post(f"{V2}/triggers/{trigger_id}/test", json={
+                    "links": [{"name": "account", "uri": uri}]})
+                assert r.status_code == 200, r.text
+                return r.json()["data"]  # type: ignore[no-any-return]
+
+            assert await test(f"{allowed}accounts/acc-1") == {
+                "filter": {"match": True}, "variables": {"account": {"value": "acc-1"}}}
+            # The same server outside the prefix, or behind a user-info trick, is never read:
+            # a link may not make this process fetch what the caller names.
+            for uri in (f"http://127.0.0.1:{port}/internal/secret",
+                        f"http://127.0.0.1:{port}@127.0.0.1:{port}/api/x",
+                        f"http://localhost:{port}/api/accounts/acc-1"):
+                result = await test(uri)
+                assert "error" in result["filter"], result
+                assert "allowed prefix" in result["filter"]["error"]
     finally:
         server.close()
         await server.wait_closed()

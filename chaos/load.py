@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -127,7 +126,7 @@ class Load:
     # --- set-up --------------------------------------------------------------------------
 
     async def prepare(self, http: httpx.AsyncClient, psp_url: str, receiver_url: str,
-                      export_url: str) -> None:
+                      export_url: str, root: Path) -> None:
         far = time.monotonic() + 120
         self.setup["psp"] = psp_url
         for ledger in (LEDGER, FLOWS_LEDGER):
@@ -154,7 +153,8 @@ class Load:
                               if a.get("connectorID") == connector)
         self.setup["source"], self.setup["destination"] = accounts[:2]
         # dummypay (files) for reversals: the generic API cannot reverse.
-        directory = Path(tempfile.mkdtemp(prefix="chaos-dummypay-"))
+        directory = root / "dummypay"
+        directory.mkdir(parents=True, exist_ok=True)
         r = await self.request(http, "setup", "POST", f"{P}/connectors/install/dummypay",
                                (202,), far, json={"name": "chaos-dummy",
                                                   "directory": str(directory),

@@ -50,7 +50,7 @@ async def run(name: str, faults: Faults, *, duration: float, clients: int,
         async with httpx.AsyncClient(base_url=stack.base_url, limits=limits,
                                      timeout=httpx.Timeout(60.0, connect=2.0)) as http:
             await load.prepare(http, stack.psp_url, stack.receiver.url(),
-                               stack.receiver.url("/export"))
+                               stack.receiver.url("/export"), root)
             started = time.monotonic()
             the_run = Run(stack, load, started + duration)
             stop = asyncio.Event()

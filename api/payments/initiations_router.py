@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from api.payments import initiation_schemas as i
 from api.payments import schemas as s
 from api.payments.initiations_temporal import initiations_service
-from api.payments.router import Cursor, PageSize, _cursor, _json_body, _listing
+from api.payments.listing import cursor_page, json_body, listing
+from api.payments.router import Cursor, PageSize
 from domain.payments.initiations_service import PaymentInitiationsService
 from storage.payments.initiations_store import INITIATION_FILTERS
 
@@ -24,7 +25,7 @@ Initiations = Annotated[PaymentInitiationsService, Depends(initiations_service)]
 @router.post("/payment-initiations", operation_id="v3InitiatePayment", status_code=202)
 async def initiate_payment(request: Request, initiations: Initiations,
                            noValidation: Annotated[bool, Query()] = False) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     created = await initiations.create(body, no_validation=noValidation)
     data = {"paymentInitiationID": created.initiation_id}
     if created.task_id is not None:
@@ -36,9 +37,9 @@ async def initiate_payment(request: Request, initiations: Initiations,
 async def list_payment_initiations(request: Request, initiations: Initiations,
                                    pageSize: PageSize = None,
                                    cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, filters = await _listing(request, pageSize, cursor, INITIATION_FILTERS)
+    offset, size, filters = await listing(request, pageSize, cursor, INITIATION_FILTERS)
     page = await initiations.initiations(filters, offset, size)
-    return _cursor(page, i.initiation, offset, size, filters)
+    return cursor_page(page, i.initiation, offset, size, filters)
 
 
 @router.get("/payment-initiations/{paymentInitiationID}",
@@ -84,7 +85,7 @@ async def retry_payment_initiation(paymentInitiationID: str,
              operation_id="v3ReversePaymentInitiation", status_code=202)
 async def reverse_payment_initiation(request: Request, paymentInitiationID: str,
                                      initiations: Initiations) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     started = await initiations.reverse(paymentInitiationID, body)
     return JSONResponse({"data": {"taskID": started.task_id,
                                   "paymentInitiationReversalID": started.reversal_id}},
@@ -97,9 +98,9 @@ async def list_payment_initiation_adjustments(request: Request, paymentInitiatio
                                               initiations: Initiations,
                                               pageSize: PageSize = None,
                                               cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {}, body=False)
+    offset, size, _ = await listing(request, pageSize, cursor, {}, body=False)
     page = await initiations.adjustments(paymentInitiationID, offset, size)
-    return _cursor(page, i.adjustment, offset, size, {})
+    return cursor_page(page, i.adjustment, offset, size, {})
 
 
 @router.get("/payment-initiations/{paymentInitiationID}/payments",
@@ -108,6 +109,6 @@ async def list_payment_initiation_related_payments(request: Request, paymentInit
                                                    initiations: Initiations,
                                                    pageSize: PageSize = None,
                                                    cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {}, body=False)
+    offset, size, _ = await listing(request, pageSize, cursor, {}, body=False)
     page = await initiations.related_payments(paymentInitiationID, offset, size)
-    return _cursor(page, s.payment, offset, size, {})
+    return cursor_page(page, s.payment, offset, size, {})

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.payments import psu_schemas as u
+from api.payments.listing import cursor_page, json_body, listing
 from api.payments.psu_temporal import psu_service
-from api.payments.router import Cursor, PageSize, Payments, _cursor, _json_body, _listing
+from api.payments.router import Cursor, PageSize, Payments
 from api.payments.temporal import start_forward
 from domain.payments.errors import InvalidBodyError
 from domain.payments.models import TaskStatus
@@ -41,15 +42,15 @@ def _task(task_id: str) -> JSONResponse:
 @router.post("/payment-service-users", operation_id="v3CreatePaymentServiceUser",
              status_code=201)
 async def create_payment_service_user(request: Request, psus: PSUs) -> JSONResponse:
-    created = await psus.create(await _json_body(request, required=True))
+    created = await psus.create(await json_body(request, required=True))
     return JSONResponse({"data": created.id}, status_code=201)
 
 
 @router.get("/payment-service-users", operation_id="v3ListPaymentServiceUsers")
 async def list_payment_service_users(request: Request, psus: PSUs, pageSize: PageSize = None,
                                      cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {})
-    return _cursor(await psus.psus(offset, size), u.psu, offset, size, {})
+    offset, size, _ = await listing(request, pageSize, cursor, {})
+    return cursor_page(await psus.psus(offset, size), u.psu, offset, size, {})
 
 
 @router.get(BASE, operation_id="v3GetPaymentServiceUser")
@@ -66,9 +67,9 @@ async def delete_payment_service_user(paymentServiceUserID: str, psus: PSUs) -> 
 async def list_payment_service_user_connections(
         request: Request, paymentServiceUserID: str, psus: PSUs, pageSize: PageSize = None,
         cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    offset, size, _ = await listing(request, pageSize, cursor, {})
     page = await psus.connections(paymentServiceUserID, None, offset, size)
-    return _cursor(page, u.connection, offset, size, {})
+    return cursor_page(page, u.connection, offset, size, {})
 
 
 @router.post(BASE + "/bank-accounts/{bankAccountID}",
@@ -84,7 +85,7 @@ async def add_bank_account_to_payment_service_user(paymentServiceUserID: str,
 async def forward_payment_service_user_bank_account(
         request: Request, paymentServiceUserID: str, bankAccountID: str, psus: PSUs,
         payments: Payments) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     if not isinstance(body, dict):
         raise InvalidBodyError("the body must be a JSON object with connectorID")
     await psus.check_bank_account(paymentServiceUserID, bankAccountID)
@@ -114,7 +115,7 @@ async def delete_payment_service_user_connector(paymentServiceUserID: str, conne
              status_code=201)
 async def create_link_for_payment_service_user(request: Request, paymentServiceUserID: str,
                                                connectorID: str, psus: PSUs) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     link = await psus.create_link(paymentServiceUserID, connectorID, body,
                                   _callback(request, connectorID))
     return JSONResponse({"attemptID": link.attempt_id, "link": link.link}, status_code=201)
@@ -125,9 +126,9 @@ async def create_link_for_payment_service_user(request: Request, paymentServiceU
 async def list_payment_service_user_connections_from_connector(
         request: Request, paymentServiceUserID: str, connectorID: str, psus: PSUs,
         pageSize: PageSize = None, cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    offset, size, _ = await listing(request, pageSize, cursor, {})
     page = await psus.connections(paymentServiceUserID, connectorID, offset, size)
-    return _cursor(page, u.connection, offset, size, {})
+    return cursor_page(page, u.connection, offset, size, {})
 
 
 @router.get(CONNECTOR + "/link-attempts",
@@ -135,9 +136,9 @@ async def list_payment_service_user_connections_from_connector(
 async def list_payment_service_user_link_attempts(
         request: Request, paymentServiceUserID: str, connectorID: str, psus: PSUs,
         pageSize: PageSize = None, cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    offset, size, _ = await listing(request, pageSize, cursor, {})
     page = await psus.attempts(paymentServiceUserID, connectorID, offset, size)
-    return _cursor(page, u.attempt, offset, size, {})
+    return cursor_page(page, u.attempt, offset, size, {})
 
 
 @router.get(CONNECTOR + "/link-attempts/{attemptID}",
@@ -162,7 +163,7 @@ async def delete_payment_service_user_connection(paymentServiceUserID: str, conn
 async def update_link_for_payment_service_user(request: Request, paymentServiceUserID: str,
                                                connectorID: str, connectionID: str,
                                                psus: PSUs) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     link = await psus.update_link(paymentServiceUserID, connectorID, connectionID, body,
                                   _callback(request, connectorID))
     return JSONResponse({"attemptID": link.attempt_id, "link": link.link}, status_code=201)

@@ -4,7 +4,6 @@ matches); the cursor carries the filter, so a next page needs nothing else."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from api.dependencies import dependencies
 from api.modules import VERSION
 from api.payments import schemas as s
+from api.payments.listing import MAX_PAGE_SIZE, cursor_page, json_body, listing
 from api.payments.temporal import (
     start_forward,
     start_install,
@@ -21,19 +21,14 @@ from api.payments.temporal import (
     start_uninstall,
 )
 from domain.errors import ValidationError
-from domain.pagination import Page, decode_token, encode_token
 from domain.payments.errors import InvalidBodyError
 from domain.payments.models import TaskStatus
-from domain.payments.query import parse_filters
 from domain.payments.registry import PROVIDERS
 from domain.payments.service import PaymentsService
 from storage.payments.store import ACCOUNT_FILTERS, PAYMENT_FILTERS, PgPaymentsStore
 
 router = APIRouter(prefix="/v3", tags=["payments.v3"])
 
-DEFAULT_PAGE_SIZE = 15
-MAX_PAGE_SIZE = 1000
-MAX_OFFSET = 2**62
 
 
 def _service(request: Request) -> PaymentsService:
@@ -57,9 +52,9 @@ async def get_info() -> dict[str, str]:
 @router.get("/connectors", operation_id="v3ListConnectors")
 async def list_connectors(request: Request, payments: Payments, pageSize: PageSize = None,
                           cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    offset, size, _ = await listing(request, pageSize, cursor, {})
     page = await payments.connectors(offset, size)
-    return _cursor(page, s.connector, offset, size, {})
+    return cursor_page(page, s.connector, offset, size, {})
 
 
 @router.get("/connectors/configs", operation_id="v3ListConnectorConfigs")
@@ -78,7 +73,7 @@ async def list_connector_capabilities() -> dict[str, Any]:
              status_code=202)
 async def install_connector(request: Request, connector: str,
                             payments: Payments) -> JSONResponse:
-    config = await _json_body(request, required=True)
+    config = await json_body(request, required=True)
     installed = await payments.install(connector, config)
     await start_install(request, payments, installed)
     return JSONResponse({"data": installed.id}, status_code=202)
@@ -111,7 +106,7 @@ async def get_connector_config(connectorID: str, payments: Payments) -> dict[str
               status_code=204)
 async def update_connector_config(request: Request, connectorID: str,
                                   payments: Payments) -> Response:
-    config = await _json_body(request, required=True)
+    config = await json_body(request, required=True)
     connector = await payments.update_config(connectorID, config)
     await start_schedules_update(request, connector)
     return Response(status_code=204)
@@ -128,9 +123,9 @@ async def get_connector_capabilities(connectorID: str, payments: Payments) -> di
 async def list_connector_schedules(request: Request, connectorID: str, payments: Payments,
                                    pageSize: PageSize = None,
                                    cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {}, body=False)
+    offset, size, _ = await listing(request, pageSize, cursor, {}, body=False)
     page = await payments.schedules(connectorID, offset, size)
-    return _cursor(page, s.schedule, offset, size, {})
+    return cursor_page(page, s.schedule, offset, size, {})
 
 
 @router.get("/connectors/{connectorID}/schedules/{scheduleID}",
@@ -146,9 +141,9 @@ async def list_connector_schedule_instances(request: Request, connectorID: str,
                                             scheduleID: str, payments: Payments,
                                             pageSize: PageSize = None,
                                             cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {}, body=False)
+    offset, size, _ = await listing(request, pageSize, cursor, {}, body=False)
     page = await payments.instances(connectorID, scheduleID, offset, size)
-    return _cursor(page, s.instance, offset, size, {})
+    return cursor_page(page, s.instance, offset, size, {})
 
 
 # --- accounts -----------------------------------------------------------------------------------
@@ -156,14 +151,14 @@ async def list_connector_schedule_instances(request: Request, connectorID: str,
 @router.get("/accounts", operation_id="v3ListAccounts")
 async def list_accounts(request: Request, payments: Payments, pageSize: PageSize = None,
                         cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, filters = await _listing(request, pageSize, cursor, ACCOUNT_FILTERS)
+    offset, size, filters = await listing(request, pageSize, cursor, ACCOUNT_FILTERS)
     page = await payments.accounts(filters, offset, size)
-    return _cursor(page, s.account, offset, size, filters)
+    return cursor_page(page, s.account, offset, size, filters)
 
 
 @router.post("/accounts", operation_id="v3CreateAccount", status_code=201)
 async def create_account(request: Request, payments: Payments) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     account = await payments.create_account(body)
     return JSONResponse({"data": s.account(account)}, status_code=201)
 
@@ -177,10 +172,10 @@ async def get_account(accountID: str, payments: Payments) -> dict[str, Any]:
 async def get_account_balances(request: Request, accountID: str, payments: Payments,
                                pageSize: PageSize = None, cursor: Cursor = None,
                                asset: str | None = None) -> dict[str, Any]:
-    offset, size, filters = await _listing(request, pageSize, cursor, {}, body=False)
+    offset, size, filters = await listing(request, pageSize, cursor, {}, body=False)
     asset = filters.get("asset", asset)
     page = await payments.balances(accountID, asset, offset, size)
-    return _cursor(page, s.balance, offset, size, {"asset": asset} if asset else {})
+    return cursor_page(page, s.balance, offset, size, {"asset": asset} if asset else {})
 
 
 # --- payments -----------------------------------------------------------------------------------
@@ -188,14 +183,14 @@ async def get_account_balances(request: Request, accountID: str, payments: Payme
 @router.get("/payments", operation_id="v3ListPayments")
 async def list_payments(request: Request, payments: Payments, pageSize: PageSize = None,
                         cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, filters = await _listing(request, pageSize, cursor, PAYMENT_FILTERS)
+    offset, size, filters = await listing(request, pageSize, cursor, PAYMENT_FILTERS)
     page = await payments.payments(filters, offset, size)
-    return _cursor(page, s.payment, offset, size, filters)
+    return cursor_page(page, s.payment, offset, size, filters)
 
 
 @router.post("/payments", operation_id="v3CreatePayment", status_code=201)
 async def create_payment(request: Request, payments: Payments) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     payment = await payments.create_payment(body)
     return JSONResponse({"data": s.payment(payment)}, status_code=201)
 
@@ -209,7 +204,7 @@ async def get_payment(paymentID: str, payments: Payments) -> dict[str, Any]:
               status_code=204)
 async def update_payment_metadata(request: Request, paymentID: str,
                                   payments: Payments) -> Response:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     if not isinstance(body, dict):
         raise InvalidBodyError("the body must be a JSON object with metadata")
     await payments.add_payment_metadata(paymentID, body.get("metadata"))
@@ -220,7 +215,7 @@ async def update_payment_metadata(request: Request, paymentID: str,
 
 @router.post("/bank-accounts", operation_id="v3CreateBankAccount", status_code=201)
 async def create_bank_account(request: Request, payments: Payments) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     bank = await payments.create_bank_account(body)
     return JSONResponse({"data": bank.id}, status_code=201)
 
@@ -228,9 +223,9 @@ async def create_bank_account(request: Request, payments: Payments) -> JSONRespo
 @router.get("/bank-accounts", operation_id="v3ListBankAccounts")
 async def list_bank_accounts(request: Request, payments: Payments, pageSize: PageSize = None,
                              cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    offset, size, _ = await listing(request, pageSize, cursor, {})
     page = await payments.bank_accounts(offset, size)
-    return _cursor(page, s.bank_account, offset, size, {})
+    return cursor_page(page, s.bank_account, offset, size, {})
 
 
 @router.get("/bank-accounts/{bankAccountID}", operation_id="v3GetBankAccount")
@@ -242,7 +237,7 @@ async def get_bank_account(bankAccountID: str, payments: Payments) -> dict[str, 
               operation_id="v3UpdateBankAccountMetadata", status_code=204)
 async def update_bank_account_metadata(request: Request, bankAccountID: str,
                                        payments: Payments) -> Response:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     if not isinstance(body, dict) or body.get("metadata") is None:
         raise InvalidBodyError("the body must be a JSON object with metadata")
     await payments.add_bank_account_metadata(bankAccountID, body["metadata"])
@@ -253,7 +248,7 @@ async def update_bank_account_metadata(request: Request, bankAccountID: str,
              status_code=202)
 async def forward_bank_account(request: Request, bankAccountID: str,
                                payments: Payments) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     if not isinstance(body, dict):
         raise InvalidBodyError("the body must be a JSON object with connectorID")
     task = await payments.begin_forward(bankAccountID, body.get("connectorID"))
@@ -266,7 +261,7 @@ async def forward_bank_account(request: Request, bankAccountID: str,
 
 @router.post("/pools", operation_id="v3CreatePool", status_code=201)
 async def create_pool(request: Request, payments: Payments) -> JSONResponse:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     if not isinstance(body, dict):
         raise InvalidBodyError("the body must be a JSON object")
     pool = await payments.create_pool(body.get("name"), body.get("accountIDs"),
@@ -276,7 +271,7 @@ async def create_pool(request: Request, payments: Payments) -> JSONResponse:
 
 @router.patch("/pools/{poolID}/query", operation_id="v3UpdatePoolQuery", status_code=204)
 async def update_pool_query(request: Request, poolID: str, payments: Payments) -> Response:
-    body = await _json_body(request, required=True)
+    body = await json_body(request, required=True)
     if not isinstance(body, dict) or not isinstance(body.get("query"), dict):
         raise InvalidBodyError("the body must be a JSON object with a query object")
     await payments.update_pool_query(poolID, body["query"])
@@ -286,9 +281,9 @@ async def update_pool_query(request: Request, poolID: str, payments: Payments) -
 @router.get("/pools", operation_id="v3ListPools")
 async def list_pools(request: Request, payments: Payments, pageSize: PageSize = None,
                      cursor: Cursor = None) -> dict[str, Any]:
-    offset, size, _ = await _listing(request, pageSize, cursor, {})
+    offset, size, _ = await listing(request, pageSize, cursor, {})
     page = await payments.pools(offset, size)
-    return _cursor(page, s.pool, offset, size, {})
+    return cursor_page(page, s.pool, offset, size, {})
 
 
 @router.get("/pools/{poolID}", operation_id="v3GetPool")
@@ -340,48 +335,3 @@ async def remove_account_from_pool(poolID: str, accountID: str,
 @router.get("/tasks/{taskID}", operation_id="v3GetTask")
 async def get_task(taskID: str, payments: Payments) -> dict[str, Any]:
     return {"data": s.task(await payments.task(taskID))}
-
-
-# --- listing helpers ------------------------------------------------------------------------
-
-async def _json_body(request: Request, *, required: bool) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        if required:
-            raise InvalidBodyError("a JSON body is required")
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidBodyError("the body is not valid JSON") from None
-
-
-async def _listing(request: Request, page_size: int | None, cursor: str | None,
-                   keys: dict[str, Any], *, body: bool = True
-                   ) -> tuple[int, int, dict[str, str]]:
-    """(offset, page size, filters) from the cursor, or else from the parameters and body."""
-    if cursor:
-        state = decode_token(cursor)
-        offset, size, filters = state.get("offset"), state.get("pageSize"), \
-            state.get("filters", {})
-        # Cursors are client input: bounded and checked like any other (an offset past
-        # PostgreSQL's bigint, or a NUL character, would fail in the database, not here).
-        if not (isinstance(offset, int) and 0 <= offset <= MAX_OFFSET and isinstance(size, int)
-                and 1 <= size <= MAX_PAGE_SIZE and isinstance(filters, dict)
-                and all(isinstance(v, str) and "\x00" not in v for v in filters.values())
-                and set(filters) <= set(keys) | {"asset"}):
-            raise ValidationError("invalid cursor")
-        return offset, size, filters
-    query = await _json_body(request, required=False) if body else None
-    return 0, page_size or DEFAULT_PAGE_SIZE, parse_filters(query, keys)
-
-
-def _cursor(page: Page[Any], render: Any, offset: int, size: int,
-            filters: dict[str, str]) -> dict[str, Any]:
-    def token(at: int) -> str:
-        return encode_token({"offset": at, "pageSize": size, "filters": filters})
-
-    result = Page(data=page.data, page_size=size, has_more=page.has_more,
-                  next=token(offset + size) if page.has_more else None,
-                  previous=token(max(0, offset - size)) if offset > 0 else None)
-    return {"cursor": result.envelope(render)}

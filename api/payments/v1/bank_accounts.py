@@ -12,13 +12,13 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from api.payments.listing import cursor_page
 from api.payments.temporal import start_forward
 from api.payments.v1 import schemas as s
 from api.payments.v1.common import (
     Cursor,
     PageSize,
     Payments,
-    cursor_page,
     json_object,
     listing,
     v1_router,

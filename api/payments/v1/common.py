@@ -15,9 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.dependencies import dependencies
+
+# One cursor token for v1 and v3 lists (a v1 list pages as its v3 counterpart does).
+from api.payments.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.payments.v1.errors import V1Route
 from domain.errors import ValidationError
-from domain.pagination import Page, decode_token, encode_token
+from domain.pagination import decode_token
 from domain.payments.models import Connector
 from domain.payments.query import parse_filters
 from domain.payments.registry import provider
@@ -26,8 +29,6 @@ from domain.payments.v1.connectors import check_provider, only_connector
 from domain.payments.v1.providers import v3_provider
 from storage.payments.store import PgPaymentsStore
 
-DEFAULT_PAGE_SIZE = 15
-MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 2**62
 
 
@@ -92,17 +93,6 @@ async def listing(request: Request, page_size: int | None, cursor: str | None,
         except ValueError:
             raise ValidationError("query must be a JSON query-builder object") from None
     return 0, page_size or DEFAULT_PAGE_SIZE, parse_filters(raw, keys)
-
-
-def cursor_page(page: Page[Any], render: Any, offset: int, size: int,
-                filters: dict[str, str]) -> dict[str, Any]:
-    def token(at: int) -> str:
-        return encode_token({"offset": at, "pageSize": size, "filters": filters})
-
-    result = Page(data=page.data, page_size=size, has_more=page.has_more,
-                  next=token(offset + size) if page.has_more else None,
-                  previous=token(max(0, offset - size)) if offset > 0 else None)
-    return {"cursor": result.envelope(render)}
 
 
 async def all_connectors(payments: PaymentsService) -> list[Connector]:

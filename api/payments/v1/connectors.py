@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from api.payments.listing import cursor_page
 from api.payments.temporal import start_install, start_schedules_update, start_uninstall
 from api.payments.v1 import schemas as s
 from api.payments.v1.common import (
@@ -17,7 +18,6 @@ from api.payments.v1.common import (
     PageSize,
     Payments,
     all_connectors,
-    cursor_page,
     json_body,
     listing,
     named_connector,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from api.payments.listing import cursor_page
 from api.payments.v1 import schemas as s
 from api.payments.v1.common import (
     Cursor,
@@ -15,7 +16,6 @@ from api.payments.v1.common import (
     Payments,
     QueryParam,
     Sort,
-    cursor_page,
     json_body,
     listing,
     v1_router,

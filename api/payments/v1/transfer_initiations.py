@@ -14,15 +14,14 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.payments.initiations_temporal import initiations_service
+from api.payments.listing import MAX_PAGE_SIZE, cursor_page
 from api.payments.v1 import schemas as s
 from api.payments.v1.common import (
-    MAX_PAGE_SIZE,
     Cursor,
     PageSize,
     Payments,
     QueryParam,
     Sort,
-    cursor_page,
     json_object,
     listing,
     provider_connector,

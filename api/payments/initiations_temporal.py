@@ -24,6 +24,7 @@ from workflows.payments.inputs import (
     REJECT_UPDATE,
     RETRY_UPDATE,
     REVERSE_UPDATE,
+    RetryCommand,
     ReversalRef,
     ReverseCommand,
     TaskRef,
@@ -59,13 +60,16 @@ class TemporalInitiations:
         await self._update(initiation, REJECT_UPDATE, type(None), "reject")
 
     async def retry(self, initiation: PaymentInitiation) -> str:
-        return (await self._update(initiation, RETRY_UPDATE, TaskRef, "retry")).task_id
+        command = RetryCommand(books_status=initiation.status.value)
+        return (await self._update(initiation, RETRY_UPDATE, TaskRef, "retry",
+                                   command)).task_id
 
     async def reverse(self, initiation: PaymentInitiation,
                       request: ReversalRequest) -> tuple[str, str]:
         command = ReverseCommand(reference=request.reference, amount=request.amount,
                                  asset=request.asset, description=request.description,
-                                 metadata=request.metadata)
+                                 metadata=request.metadata,
+                                 books_status=initiation.status.value)
         ref = await self._update(initiation, REVERSE_UPDATE, ReversalRef, "reverse", command)
         return ref.task_id, ref.reversal_id
 

@@ -58,8 +58,10 @@ with workflow.unsafe.imports_passed_through():
         REJECT_UPDATE,
         RETRY_UPDATE,
         REVERSE_UPDATE,
+        SETTLING_SECONDS,
         InitiationInput,
         InitiationState,
+        RetryCommand,
         ReversalRef,
         ReverseCommand,
         TaskRef,
@@ -139,7 +141,8 @@ class PaymentInitiationWorkflow:
         self._check(self._life.check_reject)
 
     @workflow.update(name=RETRY_UPDATE)
-    async def retry(self) -> TaskRef:
+    async def retry(self, command: RetryCommand | None = None) -> TaskRef:
+        await self._settle(command.books_status if command else None, S.FAILED)
         async with self._lock:
             self._check(self._life.check_retry)
             task_id = ids.initiation_task_id(self._connector, self._data.initiation_id,
@@ -150,11 +153,14 @@ class PaymentInitiationWorkflow:
             return TaskRef(task_id=task_id)
 
     @retry.validator
-    def _validate_retry(self) -> None:
+    def _validate_retry(self, command: RetryCommand | None = None) -> None:
+        if self._settling(command.books_status if command else None, S.FAILED):
+            return
         self._check(self._life.check_retry)
 
     @workflow.update(name=REVERSE_UPDATE)
     async def reverse(self, command: ReverseCommand) -> ReversalRef:
+        await self._settle(command.books_status, S.PROCESSED)
         async with self._lock:
             self._check_reverse(command)
             self._reversal_references.add(command.reference)
@@ -173,7 +179,23 @@ class PaymentInitiationWorkflow:
 
     @reverse.validator
     def _validate_reverse(self, command: ReverseCommand) -> None:
+        if self._settling(command.books_status, S.PROCESSED):
+            return
         self._check_reverse(command)
+
+    def _settling(self, books_status: str | None, settled: InitiationStatus) -> bool:
+        """The books already say the send settled, this workflow has not taken it in yet."""
+        return self._life.status is S.PROCESSING and books_status == settled.value
+
+    async def _settle(self, books_status: str | None, settled: InitiationStatus) -> None:
+        # Only ever waits in the moment described at SETTLING_SECONDS; then the handler's own
+        # check decides (a send still PROCESSING after it is refused as usual).
+        if self._settling(books_status, settled):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._life.status is not S.PROCESSING,
+                    timeout=timedelta(seconds=SETTLING_SECONDS),
+                    timeout_summary="the send's result")
 
     def _check_reverse(self, command: ReverseCommand) -> None:
         def rule() -> None:

@@ -215,6 +215,21 @@ class ReverseCommand(BaseModel):
     asset: str
     description: str = ""
     metadata: dict[str, str] = {}
+    # The status the caller read in PostgreSQL (see SETTLING below).
+    books_status: str | None = None
+
+
+class RetryCommand(BaseModel):
+    books_status: str | None = None
+
+
+# The send's activity writes its final adjustment (PROCESSED or FAILED) before the workflow
+# takes its result in, so for a moment the books say PROCESSED while the workflow still says
+# PROCESSING. An action sent in that moment, by a client that read the books, names the status
+# it read: the workflow then waits up to SETTLING for its own state to catch up instead of
+# refusing "PROCESSING". Without it (or when the books also say PROCESSING) the refusal is
+# immediate, as Formance's.
+SETTLING_SECONDS = 10
 
 
 class ReversalRef(BaseModel):

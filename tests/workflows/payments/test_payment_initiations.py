@@ -30,6 +30,7 @@ from tests.workflows.payments.initiation_env import (
     initiation_env,
 )
 from workflows import search_attributes
+from workflows.payments.inputs import REVERSE_UPDATE, ReversalRef, ReverseCommand
 
 
 @pytest.fixture
@@ -373,3 +374,34 @@ class _NoWorkflows:
         async def unavailable(*args: Any, **kwargs: Any) -> Any:
             raise TemporalUnavailableError("Temporal is unreachable")
         return unavailable
+
+
+async def test_an_action_on_what_the_books_already_say_waits_for_the_workflow(env: Env) -> None:
+    """The send's activity writes PROCESSED (or FAILED) before the workflow takes the result
+    in: a reverse sent by a client that read PROCESSED in that moment waits for the workflow
+    instead of being refused "PROCESSING"; one sent while the books also say PROCESSING is
+    refused at once, as Formance refuses it."""
+    connected = await _generic(env)
+    env.psp.sends.hold(60)  # the provider's answer is held: the workflow stays PROCESSING
+    pid = await env.create(connected, no_validation=True)
+
+    async def at_the_provider() -> bool:
+        return env.psp.sends.requests.get(f"{pid}-1") == 1
+    await eventually(at_the_provider, "the send to reach the provider")
+    body = {"reference": "refund-1", "description": "", "amount": 100, "asset": "EUR/2"}
+    refused = await env.http.post(f"{P}/payment-initiations/{pid}/reverse", json=body)
+    assert "PROCESSING" in _error(refused, 400, "VALIDATION")
+    # What a client that read PROCESSED in the books sends (the API names the status it read).
+    command = ReverseCommand(reference="refund-1", amount=100, asset="EUR/2",
+                             books_status="PROCESSED")
+    waiting = asyncio.create_task(env.handle(pid).execute_update(
+        REVERSE_UPDATE, command, result_type=ReversalRef))
+    await asyncio.sleep(1)
+    assert not waiting.done(), "accepted and waiting for the send's result"
+    env.psp.sends.release()
+    ref = await asyncio.wait_for(waiting, 30)
+    assert ref.task_id
+    # The generic API cannot reverse: the reversal itself fails, after the send was taken in.
+    await env.status(pid, "REVERSE_FAILED")
+    assert await env.statuses(pid) == ["WAITING_FOR_VALIDATION", "PROCESSING", "PROCESSED",
+                                       "REVERSE_PROCESSING", "REVERSE_FAILED"]

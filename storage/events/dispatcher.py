@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.events.consumer import EventConsumer
 from storage.database import Database
 from storage.events.outbox_reader import advance, lock_offset, read_after
+from storage.failures import UNAVAILABLE_LOG, describe, is_connection_failure
 
 log = logging.getLogger("ledgerflow.events")
 
@@ -48,8 +49,13 @@ class OutboxDispatcher:
         while not stop.is_set():
             try:
                 handled = await self.dispatch_batch()
-            except Exception:  # the database is down or the consumer failed: retry, never die
-                log.exception("events consumer %s: batch failed", self.consumer.name)
+            except Exception as exc:  # the database is down or the consumer failed: retry
+                if is_connection_failure(exc):
+                    # Expected while PostgreSQL restarts: one rate-limited line, no traceback.
+                    UNAVAILABLE_LOG.warning("events consumer %s: database unavailable (%s), "
+                                            "retrying", self.consumer.name, describe(exc))
+                else:
+                    log.exception("events consumer %s: batch failed", self.consumer.name)
                 handled = 0
             if handled < self.batch_size:
                 await _wait(stop, poll_interval)

@@ -79,6 +79,10 @@ def delivery_test_start(config_id: UUID, request_id: UUID) -> StartSpec:
         TEST_WORKFLOW, test_workflow_id(config_id, request_id),
         TestWebhookInput(config_id=config_id),
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        # Findable with the config's retries: LedgerflowConfigId = "<config id>".
+        search_attributes=(SearchAttributePair(search_attributes.CONFIG_ID, str(config_id)),),
         summary=f"test delivery to webhook config {config_id}",
+        details=f"one signed request to the endpoint of webhook config {config_id} (request "
+                f"{request_id}); its answer is the test's result",
         execution_timeout=timedelta(minutes=2),
     )

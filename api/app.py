@@ -63,7 +63,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
         settings.effective_database_url, pool_size=settings.database_pool_size
     )
     deps = Dependencies.build(settings, db, module_settings or ModuleSettings())
-    observe_write_batches(deps.ledger.store.write_stats)
+    observe_write_batches(deps.ledger.store.write_stats, deps.ledger.store.write_sizes)
     checks = HealthChecks(db, deps.temporal)
 
     @asynccontextmanager

@@ -28,7 +28,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -77,9 +77,36 @@ WRITE_BATCHES = _WriteBatches()
 REGISTRY.register(WRITE_BATCHES)
 
 
-def observe_write_batches(source: Callable[[], dict[str, dict[str, int]]]) -> None:
+class _BatchSizes(Collector):
+    """The same batches by their number of transactions, as a histogram: how much the group
+    commit gathers under the current load. Counted per batch by the store (one increment, not
+    one per transaction) and bucketed here at scrape time."""
+
+    BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+    def __init__(self) -> None:
+        self.source: Callable[[], dict[int, int]] | None = None
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        sizes = self.source() if self.source else {}
+        buckets = [(str(float(bound)), sum(n for size, n in sizes.items() if size <= bound))
+                   for bound in self.BUCKETS]
+        buckets.append(("+Inf", sum(sizes.values())))
+        total = sum(size * n for size, n in sizes.items())
+        yield HistogramMetricFamily("ledgerflow_ledger_write_batch_size",
+                                    "Transactions per set-based ledger write batch",
+                                    buckets=buckets, sum_value=total)
+
+
+BATCH_SIZES = _BatchSizes()
+REGISTRY.register(BATCH_SIZES)
+
+
+def observe_write_batches(source: Callable[[], dict[str, dict[str, int]]],
+                          sizes: Callable[[], dict[int, int]] | None = None) -> None:
     """The app's ledger store (one per process in production; the latest app in tests)."""
     WRITE_BATCHES.source = source
+    BATCH_SIZES.source = sizes
 
 
 UNMATCHED = "(unmatched)"

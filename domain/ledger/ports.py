@@ -207,6 +207,10 @@ class WritesStore(Protocol):
         """Per ledger, how this process's write batches went (for the metrics endpoint)."""
         ...
 
+    def write_sizes(self) -> dict[int, int]:
+        """This process's write batches by number of transactions (for the metrics endpoint)."""
+        ...
+
     async def submit_transactions(self, ledger: str, items: list[TransactionSpec], *,
                                   stop_on_failure: bool) -> list[SubmitOutcome]:
         """Writes new transactions that need no read of the ledger beforehand, in order, with

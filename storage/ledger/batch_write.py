@@ -504,6 +504,8 @@ class BatchWriter:
         self.stamp: datetime | None = None
         # batches written in one statement / written locked / optimistic statements refused
         self.counts: Counter[str] = Counter()
+        # batches by their number of transactions (bucketed by the metrics endpoint at scrape)
+        self.sizes: Counter[int] = Counter()
 
     def forget_head(self) -> None:
         """Another write path of this process wrote to the ledger."""
@@ -513,6 +515,7 @@ class BatchWriter:
                     ) -> list[list[SubmitOutcome]]:
         """Returns once written and durable; raises BatchOutcomeUnknown if the connection
         failed when the batch may have committed; any other error: nothing was written."""
+        self.sizes[sum(len(g.items) for g in groups)] += 1
         optimistic = self._evaluate_optimistic(groups)
         if optimistic is not None:
             batch, outcomes = optimistic

@@ -65,6 +65,11 @@ async def test_requests_are_counted_by_route_template_status_class_and_timed(
     assert sum(delta(batches, kind=k) for k in ("optimistic", "locked")) >= 1
     # The overdraft was refused by the optimistic statement's own balance check first.
     assert delta(batches, kind="refused") >= 1
+    # Their sizes: three one-transaction batches (the requests came one after the other).
+    size = "ledgerflow_ledger_write_batch_size"
+    assert delta(f"{size}_count") == 3
+    assert delta(f"{size}_bucket", le="1.0") == 3
+    assert delta(f"{size}_sum") == 3
     # Bounded cardinality: templates only, never a raw path.
     routes = label_values(after, requests, "route")
     assert not any("junk" in r or r.endswith(("/1", "/999")) for r in routes), routes

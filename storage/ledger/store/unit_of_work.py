@@ -5,6 +5,7 @@ connection fails around a COMMIT. Writes themselves are raw asyncpg (storage/led
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
@@ -81,6 +82,13 @@ class StoreBase:
         """Per ledger, how this process's batches were written (storage/ledger/batch_write.py):
         `optimistic` (one statement), `locked`, and `refused` optimistic statements."""
         return {name: dict(c.batches.counts) for name, c in sorted(self._committers.items())}
+
+    def write_sizes(self) -> dict[int, int]:
+        """This process's set-based write batches by number of transactions, over ledgers."""
+        sizes: Counter[int] = Counter()
+        for committer in self._committers.values():
+            sizes.update(committer.batches.sizes)
+        return dict(sizes)
 
     async def submit_transactions(self, ledger: str, items: list[TransactionSpec], *,
                                   stop_on_failure: bool) -> list[SubmitOutcome]:

@@ -73,7 +73,13 @@ from domain.payments.plugin import (
 )
 from domain.payments.ports import PaymentsStore
 from domain.payments.registry import provider
-from domain.payments.service import to_account, to_balance, to_payment
+from domain.payments.service import (
+    to_account,
+    to_balance,
+    to_conversion,
+    to_order,
+    to_payment,
+)
 
 log = logging.getLogger("ledgerflow.payments.activities")
 
@@ -212,9 +218,13 @@ class PaymentsActivities:
         accounts = [to_account(cid, a, kind) for a in page.accounts]
         balances = [to_balance(cid, b) for b in page.balances]
         payments = [to_payment(cid, p) for p in page.payments]
+        orders = [to_order(cid, o) for o in page.orders]
+        conversions = [to_conversion(cid, c) for c in page.conversions]
         changed = await self.store.save_page(connector.id, capability.value, new_state,
-                                             accounts, balances, payments)
-        return FetchPageResult(items=len(accounts) + len(balances) + len(payments),
+                                             accounts, balances, payments, orders=orders,
+                                             conversions=conversions)
+        return FetchPageResult(items=len(accounts) + len(balances) + len(payments)
+                               + len(orders) + len(conversions),
                                changed=changed, has_more=page.has_more)
 
     async def _fetch(self, plugin: ConnectorPlugin, connector_id: str, capability: Capability,
@@ -228,6 +238,12 @@ class PaymentsActivities:
             return page, page.state
         if capability is Capability.FETCH_PAYMENTS:
             page = await plugin.fetch_next_payments(state, size)
+            return page, page.state
+        if capability is Capability.FETCH_ORDERS:
+            page = await plugin.fetch_next_orders(state, size)
+            return page, page.state
+        if capability is Capability.FETCH_CONVERSIONS:
+            page = await plugin.fetch_next_conversions(state, size)
             return page, page.state
         if capability is Capability.FETCH_BALANCES:
             # Balances per stored internal account, BALANCE_ACCOUNTS_PER_PAGE at a time; the

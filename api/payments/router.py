@@ -25,7 +25,13 @@ from domain.payments.errors import InvalidBodyError
 from domain.payments.models import TaskStatus
 from domain.payments.registry import PROVIDERS
 from domain.payments.service import PaymentsService
-from storage.payments.store import ACCOUNT_FILTERS, PAYMENT_FILTERS, PgPaymentsStore
+from storage.payments.store import (
+    ACCOUNT_FILTERS,
+    CONVERSION_FILTERS,
+    ORDER_FILTERS,
+    PAYMENT_FILTERS,
+    PgPaymentsStore,
+)
 
 router = APIRouter(prefix="/v3", tags=["payments.v3"])
 
@@ -209,6 +215,34 @@ async def update_payment_metadata(request: Request, paymentID: str,
         raise InvalidBodyError("the body must be a JSON object with metadata")
     await payments.add_payment_metadata(paymentID, body.get("metadata"))
     return Response(status_code=204)
+
+
+# --- orders and conversions (read-only: ingested from connectors) ---------------------------------
+
+@router.get("/orders", operation_id="v3ListOrders")
+async def list_orders(request: Request, payments: Payments, pageSize: PageSize = None,
+                      cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, filters = await listing(request, pageSize, cursor, ORDER_FILTERS)
+    page = await payments.orders(filters, offset, size)
+    return cursor_page(page, s.order, offset, size, filters)
+
+
+@router.get("/orders/{orderID}", operation_id="v3GetOrder")
+async def get_order(orderID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": s.order(await payments.order(orderID))}
+
+
+@router.get("/conversions", operation_id="v3ListConversions")
+async def list_conversions(request: Request, payments: Payments, pageSize: PageSize = None,
+                           cursor: Cursor = None) -> dict[str, Any]:
+    offset, size, filters = await listing(request, pageSize, cursor, CONVERSION_FILTERS)
+    page = await payments.conversions(filters, offset, size)
+    return cursor_page(page, s.conversion, offset, size, filters)
+
+
+@router.get("/conversions/{conversionID}", operation_id="v3GetConversion")
+async def get_conversion(conversionID: str, payments: Payments) -> dict[str, Any]:
+    return {"data": s.conversion(await payments.conversion(conversionID))}
 
 
 # --- bank accounts ------------------------------------------------------------------------------

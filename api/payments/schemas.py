@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.payments.events import iso
+from domain.payments.events import conversion_payload, iso, order_payload
 from domain.payments.models import (
     Account,
     Balance,
     BankAccount,
     Connector,
+    Conversion,
     Instance,
+    Order,
     Payment,
     Pool,
     PoolBalance,
@@ -93,3 +95,16 @@ def bank_account(b: BankAccount) -> dict[str, Any]:
             "country": b.country, "metadata": b.metadata,
             "relatedAccounts": [{"accountID": r.account_id, "createdAt": iso(r.created_at)}
                                 for r in b.related_accounts]}
+
+
+def order(o: Order) -> dict[str, Any]:
+    """V3Order: the event's payload (the same fields) with the adjustments, oldest first."""
+    return {**order_payload(o), "adjustments": [
+        {"id": a.id, "reference": a.reference, "createdAt": iso(a.created_at),
+         "status": a.status.value, "baseQuantityFilled": a.base_quantity_filled,
+         "fee": a.fee, "feeAsset": a.fee_asset, "metadata": a.metadata, "raw": a.raw}
+        for a in o.adjustments]}
+
+
+def conversion(c: Conversion) -> dict[str, Any]:
+    return conversion_payload(c)

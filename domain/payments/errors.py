@@ -103,3 +103,13 @@ class LinkAttemptNotFoundError(NotFoundError):
 class ConnectionNotFoundError(NotFoundError):
     def __init__(self, connection_id: str) -> None:
         super().__init__(f"connection {connection_id!r} not found")
+
+
+class OrderNotFoundError(NotFoundError):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id!r} not found")
+
+
+class ConversionNotFoundError(NotFoundError):
+    def __init__(self, conversion_id: str) -> None:
+        super().__init__(f"conversion {conversion_id!r} not found")

@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.payments.models import Account, Balance, BankAccount, Payment, Pool, Task
+from domain.payments.models import (
+    Account,
+    Balance,
+    BankAccount,
+    Conversion,
+    Order,
+    Payment,
+    Pool,
+    Task,
+)
 
 APP = "payments"
 
@@ -16,6 +25,8 @@ class EventType(StrEnum):
     SAVED_ACCOUNT = "SAVED_ACCOUNT"
     SAVED_BALANCE = "SAVED_BALANCE"
     SAVED_PAYMENT = "SAVED_PAYMENT"
+    SAVED_ORDER = "SAVED_ORDER"
+    SAVED_CONVERSION = "SAVED_CONVERSION"
     SAVED_POOL = "SAVED_POOL"
     SAVED_BANK_ACCOUNT = "SAVED_BANK_ACCOUNT"
     DELETED_POOL = "DELETED_POOL"
@@ -76,3 +87,36 @@ def bank_account_payload(b: BankAccount) -> dict[str, Any]:
             "relatedAccounts": [{"accountID": r.account_id, "connectorID": r.connector_id,
                                  "createdAt": iso(r.created_at)}
                                 for r in b.related_accounts]}
+
+
+def _opt_iso(when: datetime | None) -> str | None:
+    return iso(when) if when is not None else None
+
+
+def order_payload(o: Order) -> dict[str, Any]:
+    """The order as the API shows it, without its adjustments (one event per saved state)."""
+    return {"id": o.id, "connectorID": o.connector_id, "provider": o.provider,
+            "reference": o.reference, "clientOrderID": o.client_order_id,
+            "createdAt": iso(o.created_at), "updatedAt": iso(o.updated_at),
+            "direction": o.direction.value, "sourceAsset": o.source_asset,
+            "destinationAsset": o.destination_asset, "type": o.type.value,
+            "status": o.status.value, "baseQuantityOrdered": o.base_quantity_ordered,
+            "baseQuantityFilled": o.base_quantity_filled, "limitPrice": o.limit_price,
+            "stopPrice": o.stop_price, "timeInForce": o.time_in_force.value,
+            "expiresAt": _opt_iso(o.expires_at), "fee": o.fee, "feeAsset": o.fee_asset,
+            "averageFillPrice": o.average_fill_price, "quoteAmount": o.quote_amount,
+            "quoteAsset": o.quote_asset, "priceAsset": o.price_asset,
+            "sourceAccountID": o.source_account_id,
+            "destinationAccountID": o.destination_account_id, "metadata": o.metadata,
+            "error": o.error}
+
+
+def conversion_payload(c: Conversion) -> dict[str, Any]:
+    return {"id": c.id, "connectorID": c.connector_id, "provider": c.provider,
+            "reference": c.reference, "createdAt": iso(c.created_at),
+            "updatedAt": iso(c.updated_at), "sourceAsset": c.source_asset,
+            "destinationAsset": c.destination_asset, "sourceAmount": c.source_amount,
+            "destinationAmount": c.destination_amount, "fee": c.fee, "feeAsset": c.fee_asset,
+            "status": c.status.value, "sourceAccountID": c.source_account_id,
+            "destinationAccountID": c.destination_account_id, "metadata": c.metadata,
+            "error": c.error}

@@ -132,3 +132,21 @@ def attempt_adjustment_id(initiation: str, attempt: int, status: str) -> str:
     """The final adjustment of a send attempt, written by the send activity: one per attempt
     and status, however often the activity is retried."""
     return _encode({"Attempt": attempt, "PaymentInitiationID": initiation, "Status": status})
+
+
+def order_id(connector: ConnectorID, reference: str) -> str:
+    """An order's id: the provider's reference on the connector, as an account's is."""
+    return _encode({"ConnectorID": connector.key(), "Reference": reference})
+
+
+def order_adjustment_id(order: str, reference: str, status: str,
+                        base_quantity_filled: int | None, fee: int | None) -> str:
+    # The state fields that make an observation distinct (status, fill, fee): the same state
+    # reported again has the same id and is skipped, a new fill or fee is a new adjustment.
+    return _encode({"BaseQuantityFilled": None if base_quantity_filled is None
+                    else str(base_quantity_filled), "Fee": None if fee is None else str(fee),
+                    "OrderID": order, "Reference": reference, "Status": status})
+
+
+def conversion_id(connector: ConnectorID, reference: str) -> str:
+    return _encode({"ConnectorID": connector.key(), "Reference": reference})

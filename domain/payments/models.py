@@ -15,6 +15,8 @@ class Capability(StrEnum):
     FETCH_EXTERNAL_ACCOUNTS = "FETCH_EXTERNAL_ACCOUNTS"
     FETCH_PAYMENTS = "FETCH_PAYMENTS"
     FETCH_OTHERS = "FETCH_OTHERS"
+    FETCH_ORDERS = "FETCH_ORDERS"
+    FETCH_CONVERSIONS = "FETCH_CONVERSIONS"
     CREATE_WEBHOOKS = "CREATE_WEBHOOKS"
     TRANSLATE_WEBHOOKS = "TRANSLATE_WEBHOOKS"
     CREATE_BANK_ACCOUNT = "CREATE_BANK_ACCOUNT"
@@ -27,7 +29,8 @@ class Capability(StrEnum):
 # The capabilities that are polled, each on its own Temporal Schedule, in the order the first
 # runs are triggered (accounts before the balances read per stored account).
 FETCH_CAPABILITIES = (Capability.FETCH_ACCOUNTS, Capability.FETCH_EXTERNAL_ACCOUNTS,
-                      Capability.FETCH_BALANCES, Capability.FETCH_PAYMENTS)
+                      Capability.FETCH_BALANCES, Capability.FETCH_PAYMENTS,
+                      Capability.FETCH_ORDERS, Capability.FETCH_CONVERSIONS)
 
 
 class AccountType(StrEnum):
@@ -219,3 +222,130 @@ class BankAccount:
     country: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     related_accounts: tuple[BankAccountRelatedAccount, ...] = ()
+
+
+# --- orders and conversions (exchange-style connectors; read-only through the API) -----------
+
+
+class OrderDirection(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP_LIMIT = "STOP_LIMIT"
+    STOP = "STOP"
+    TWAP = "TWAP"
+    VWAP = "VWAP"
+    PEG = "PEG"
+    BLOCK = "BLOCK"
+    RFQ = "RFQ"
+    TRAILING_STOP = "TRAILING_STOP"
+    TRAILING_STOP_LIMIT = "TRAILING_STOP_LIMIT"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
+    LIMIT_MAKER = "LIMIT_MAKER"
+
+
+class OrderStatus(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    PENDING = "PENDING"
+    OPEN = "OPEN"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+
+
+class TimeInForce(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    GOOD_UNTIL_CANCELLED = "GOOD_UNTIL_CANCELLED"
+    GOOD_UNTIL_DATE_TIME = "GOOD_UNTIL_DATE_TIME"
+    IMMEDIATE_OR_CANCEL = "IMMEDIATE_OR_CANCEL"
+    FILL_OR_KILL = "FILL_OR_KILL"
+
+
+class ConversionStatus(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAdjustment:
+    """One state of an order the provider reported (status, fill, fee); append-only."""
+
+    id: str
+    reference: str
+    created_at: datetime
+    status: OrderStatus
+    base_quantity_filled: int | None = None
+    fee: int | None = None
+    fee_asset: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """The order as its latest adjustment shows it (`updated_at` is that adjustment's time)."""
+
+    id: str
+    connector_id: str
+    provider: str
+    reference: str
+    created_at: datetime
+    updated_at: datetime
+    direction: OrderDirection
+    source_asset: str
+    destination_asset: str
+    type: OrderType
+    status: OrderStatus
+    base_quantity_ordered: int
+    time_in_force: TimeInForce
+    client_order_id: str | None = None
+    base_quantity_filled: int | None = None
+    limit_price: int | None = None
+    stop_price: int | None = None
+    expires_at: datetime | None = None
+    fee: int | None = None
+    fee_asset: str | None = None
+    average_fill_price: int | None = None
+    quote_amount: int | None = None
+    quote_asset: str | None = None
+    price_asset: str | None = None
+    source_account_id: str | None = None
+    destination_account_id: str | None = None
+    error: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    adjustments: tuple[OrderAdjustment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A swap between two assets; only its latest observed state is kept (no history)."""
+
+    id: str
+    connector_id: str
+    provider: str
+    reference: str
+    created_at: datetime
+    updated_at: datetime
+    source_asset: str
+    destination_asset: str
+    source_amount: int
+    status: ConversionStatus
+    destination_amount: int | None = None
+    fee: int | None = None
+    fee_asset: str | None = None
+    source_account_id: str | None = None
+    destination_account_id: str | None = None
+    error: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)

@@ -19,7 +19,17 @@ from typing import Any, Protocol
 
 from domain.payments.durations import format_go_duration, parse_go_duration
 from domain.payments.errors import InvalidConfigError
-from domain.payments.models import BankAccount, Capability, PaymentStatus, PaymentType
+from domain.payments.models import (
+    BankAccount,
+    Capability,
+    ConversionStatus,
+    OrderDirection,
+    OrderStatus,
+    OrderType,
+    PaymentStatus,
+    PaymentType,
+    TimeInForce,
+)
 
 # --- what plugins return ----------------------------------------------------------------------
 
@@ -62,6 +72,58 @@ class PSPPayment:
 
 
 @dataclass(frozen=True, slots=True)
+class PSPOrder:
+    """One provider view of an order: a view with another status, fill or fee becomes an
+    adjustment of the stored order (`updated_at` is when the provider saw that state)."""
+
+    reference: str
+    created_at: datetime
+    updated_at: datetime
+    direction: OrderDirection
+    source_asset: str
+    destination_asset: str
+    type: OrderType
+    status: OrderStatus
+    base_quantity_ordered: int
+    time_in_force: TimeInForce = TimeInForce.UNKNOWN
+    client_order_id: str | None = None
+    base_quantity_filled: int | None = None
+    limit_price: int | None = None
+    stop_price: int | None = None
+    expires_at: datetime | None = None
+    fee: int | None = None
+    fee_asset: str | None = None
+    average_fill_price: int | None = None
+    quote_amount: int | None = None
+    quote_asset: str | None = None
+    price_asset: str | None = None
+    source_account_reference: str | None = None
+    destination_account_reference: str | None = None
+    error: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PSPConversion:
+    reference: str
+    created_at: datetime
+    updated_at: datetime
+    source_asset: str
+    destination_asset: str
+    source_amount: int
+    status: ConversionStatus
+    destination_amount: int | None = None
+    fee: int | None = None
+    fee_asset: str | None = None
+    source_account_reference: str | None = None
+    destination_account_reference: str | None = None
+    error: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class PSPInitiation:
     """A transfer or payout to send. `idempotency_key` is the same for every call of one
     attempt (the initiation id and the attempt number), so a provider that honours it creates
@@ -93,6 +155,8 @@ class FetchPage:
     accounts: list[PSPAccount] = field(default_factory=list)
     balances: list[PSPBalance] = field(default_factory=list)
     payments: list[PSPPayment] = field(default_factory=list)
+    orders: list[PSPOrder] = field(default_factory=list)
+    conversions: list[PSPConversion] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     has_more: bool = False
 
@@ -149,6 +213,12 @@ class ConnectorPlugin(Protocol):
 
     async def fetch_next_payments(self, state: dict[str, Any] | None,
                                   page_size: int) -> FetchPage: ...
+
+    async def fetch_next_orders(self, state: dict[str, Any] | None,
+                                page_size: int) -> FetchPage: ...
+
+    async def fetch_next_conversions(self, state: dict[str, Any] | None,
+                                     page_size: int) -> FetchPage: ...
 
     async def create_bank_account(self, bank_account: BankAccount) -> PSPAccount:
         """The external account the provider now holds for this bank account (its reference

@@ -12,7 +12,10 @@ from domain.payments.models import (
     Balance,
     BankAccount,
     Connector,
+    Conversion,
     Instance,
+    Order,
+    OrderAdjustment,
     Payment,
     PaymentAdjustment,
     Pool,
@@ -98,6 +101,16 @@ class PaymentsStore(Protocol):
     async def list_payments(self, filters: dict[str, str], offset: int,
                             size: int) -> Page[Payment]: ...
 
+    async def get_order(self, order_id: str) -> Order | None: ...
+
+    async def list_orders(self, filters: dict[str, str], offset: int,
+                          size: int) -> Page[Order]: ...
+
+    async def get_conversion(self, conversion_id: str) -> Conversion | None: ...
+
+    async def list_conversions(self, filters: dict[str, str], offset: int,
+                               size: int) -> Page[Conversion]: ...
+
     async def create_task(self, task: Task) -> bool: ...
 
     async def create_account(self, account: Account) -> Account: ...
@@ -120,7 +133,9 @@ class PaymentsStore(Protocol):
     # fetch state, so a page is stored whole or not at all.
     async def save_page(self, connector_id: str, state_key: str, state: dict[str, Any],
                         accounts: list[Account], balances: list[Balance],
-                        payments: list[tuple[Payment, PaymentAdjustment]]) -> int: ...
+                        payments: list[tuple[Payment, PaymentAdjustment]],
+                        orders: Sequence[tuple[Order, OrderAdjustment]] = (),
+                        conversions: Sequence[Conversion] = ()) -> int: ...
 
     async def get_state(self, connector_id: str, state_key: str) -> dict[str, Any] | None: ...
 

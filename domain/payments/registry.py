@@ -21,12 +21,14 @@ GENERIC = ProviderSpec(
 # Formance's test connector: reads what it "holds" from JSON files in a local directory
 # (activities/payments/connectors/dummypay documents the files). It is the one that lets
 # Formance create accounts and payments by hand, and creates external accounts for forwarded
-# bank accounts.
+# bank accounts. It also reads orders and conversions (FETCH_ORDERS, FETCH_CONVERSIONS, which
+# Formance's exchange connectors have) so they can be ingested without an exchange.
 DUMMYPAY = ProviderSpec(
     name="dummypay",
     display_name="Dummypay",
     capabilities=(Capability.FETCH_ACCOUNTS, Capability.FETCH_BALANCES,
                   Capability.FETCH_EXTERNAL_ACCOUNTS, Capability.FETCH_PAYMENTS,
+                  Capability.FETCH_ORDERS, Capability.FETCH_CONVERSIONS,
                   Capability.CREATE_BANK_ACCOUNT, Capability.CREATE_TRANSFER,
                   Capability.CREATE_PAYOUT, Capability.ALLOW_FORMANCE_ACCOUNT_CREATION,
                   Capability.ALLOW_FORMANCE_PAYMENT_CREATION),

@@ -16,8 +16,10 @@ from domain.payments.errors import (
     AccountNotFoundError,
     BankAccountNotFoundError,
     ConnectorNotFoundError,
+    ConversionNotFoundError,
     InvalidConfigError,
     InvalidIDError,
+    OrderNotFoundError,
     PaymentNotFoundError,
     PoolNotFoundError,
     ScheduleNotFoundError,
@@ -31,7 +33,10 @@ from domain.payments.models import (
     BankAccount,
     Capability,
     Connector,
+    Conversion,
     Instance,
+    Order,
+    OrderAdjustment,
     Payment,
     PaymentAdjustment,
     Pool,
@@ -41,7 +46,7 @@ from domain.payments.models import (
     Task,
     TaskStatus,
 )
-from domain.payments.plugin import PSPAccount, PSPBalance, PSPPayment
+from domain.payments.plugin import PSPAccount, PSPBalance, PSPConversion, PSPOrder, PSPPayment
 from domain.payments.ports import PaymentsStore
 from domain.payments.query import POOL_QUERY_KEYS, parse_filters
 from domain.payments.registry import provider
@@ -172,6 +177,27 @@ class PaymentsService:
 
     async def payments(self, filters: dict[str, str], offset: int, size: int) -> Page[Payment]:
         return await self.store.list_payments(filters, offset, size)
+
+    async def order(self, order_id: str) -> Order:
+        ids.connector_of("order", order_id)
+        order = await self.store.get_order(order_id)
+        if order is None:
+            raise OrderNotFoundError(order_id)
+        return order
+
+    async def orders(self, filters: dict[str, str], offset: int, size: int) -> Page[Order]:
+        return await self.store.list_orders(filters, offset, size)
+
+    async def conversion(self, conversion_id: str) -> Conversion:
+        ids.connector_of("conversion", conversion_id)
+        conversion = await self.store.get_conversion(conversion_id)
+        if conversion is None:
+            raise ConversionNotFoundError(conversion_id)
+        return conversion
+
+    async def conversions(self, filters: dict[str, str], offset: int,
+                          size: int) -> Page[Conversion]:
+        return await self.store.list_conversions(filters, offset, size)
 
 
     # --- created through the API ------------------------------------------------------------
@@ -379,6 +405,51 @@ def to_payment(connector: ids.ConnectorID, psp: PSPPayment) -> tuple[Payment, Pa
         if psp.destination_account_reference else None,
         metadata=dict(psp.metadata))
     return payment, adjustment
+
+
+def _account_of(connector: ids.ConnectorID, reference: str | None) -> str | None:
+    return ids.account_id(connector, reference) if reference else None
+
+
+def to_order(connector: ids.ConnectorID, psp: PSPOrder) -> tuple[Order, OrderAdjustment]:
+    """The order as this provider view shows it and the adjustment the view adds. The store
+    moves the order to a view only if it is not older than the one it shows (the status is
+    always the latest adjustment's)."""
+    oid = ids.order_id(connector, psp.reference)
+    adjustment = OrderAdjustment(
+        id=ids.order_adjustment_id(oid, psp.reference, psp.status.value,
+                                   psp.base_quantity_filled, psp.fee),
+        reference=psp.reference, created_at=psp.updated_at, status=psp.status,
+        base_quantity_filled=psp.base_quantity_filled, fee=psp.fee, fee_asset=psp.fee_asset,
+        metadata=dict(psp.metadata), raw=dict(psp.raw))
+    order = Order(
+        id=oid, connector_id=str(connector), provider=connector.provider,
+        reference=psp.reference, created_at=psp.created_at, updated_at=psp.updated_at,
+        direction=psp.direction, source_asset=psp.source_asset,
+        destination_asset=psp.destination_asset, type=psp.type, status=psp.status,
+        base_quantity_ordered=psp.base_quantity_ordered, time_in_force=psp.time_in_force,
+        client_order_id=psp.client_order_id, base_quantity_filled=psp.base_quantity_filled,
+        limit_price=psp.limit_price, stop_price=psp.stop_price, expires_at=psp.expires_at,
+        fee=psp.fee, fee_asset=psp.fee_asset, average_fill_price=psp.average_fill_price,
+        quote_amount=psp.quote_amount, quote_asset=psp.quote_asset,
+        price_asset=psp.price_asset,
+        source_account_id=_account_of(connector, psp.source_account_reference),
+        destination_account_id=_account_of(connector, psp.destination_account_reference),
+        error=psp.error, metadata=dict(psp.metadata))
+    return order, adjustment
+
+
+def to_conversion(connector: ids.ConnectorID, psp: PSPConversion) -> Conversion:
+    return Conversion(
+        id=ids.conversion_id(connector, psp.reference), connector_id=str(connector),
+        provider=connector.provider, reference=psp.reference, created_at=psp.created_at,
+        updated_at=psp.updated_at, source_asset=psp.source_asset,
+        destination_asset=psp.destination_asset, source_amount=psp.source_amount,
+        status=psp.status, destination_amount=psp.destination_amount, fee=psp.fee,
+        fee_asset=psp.fee_asset,
+        source_account_id=_account_of(connector, psp.source_account_reference),
+        destination_account_id=_account_of(connector, psp.destination_account_reference),
+        error=psp.error, metadata=dict(psp.metadata), raw=dict(psp.raw))
 
 
 def _iso(when: datetime) -> str:

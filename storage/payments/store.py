@@ -27,7 +27,14 @@ from domain.payments.models import (
     BankAccount,
     BankAccountRelatedAccount,
     Connector,
+    Conversion,
+    ConversionStatus,
     Instance,
+    Order,
+    OrderAdjustment,
+    OrderDirection,
+    OrderStatus,
+    OrderType,
     Payment,
     PaymentAdjustment,
     PaymentStatus,
@@ -38,6 +45,7 @@ from domain.payments.models import (
     Schedule,
     Task,
     TaskStatus,
+    TimeInForce,
 )
 from domain.payments.query import POOL_QUERY_KEYS, metadata_key, parse_filters
 from storage.database import Database
@@ -49,6 +57,7 @@ from storage.payments.tables import (
     payments_bank_account_related_accounts,
     payments_bank_accounts,
     payments_connectors,
+    payments_conversions,
     payments_initiation_adjustments,
     payments_initiation_related_payments,
     payments_initiation_reversals,
@@ -57,6 +66,8 @@ from storage.payments.tables import (
     payments_instances,
     payments_link_attempts,
     payments_open_banking_connections,
+    payments_order_adjustments,
+    payments_orders,
     payments_payments,
     payments_pool_accounts,
     payments_pools,
@@ -82,6 +93,21 @@ PAYMENT_FILTERS = {"connector_id": payments_payments.c.connector_id,
                    "scheme": payments_payments.c.scheme,
                    "source_account_id": payments_payments.c.source_account_id,
                    "destination_account_id": payments_payments.c.destination_account_id}
+
+# Orders and conversions: the keys the spec names as their list filters (createdAt aside: the
+# query builder here is equality on strings).
+ORDER_FILTERS = {"connector_id": payments_orders.c.connector_id,
+                 "reference": payments_orders.c.reference, "id": payments_orders.c.id,
+                 "direction": payments_orders.c.direction, "status": payments_orders.c.status,
+                 "type": payments_orders.c.type,
+                 "source_asset": payments_orders.c.source_asset,
+                 "destination_asset": payments_orders.c.destination_asset}
+CONVERSION_FILTERS = {"connector_id": payments_conversions.c.connector_id,
+                      "reference": payments_conversions.c.reference,
+                      "id": payments_conversions.c.id,
+                      "status": payments_conversions.c.status,
+                      "source_asset": payments_conversions.c.source_asset,
+                      "destination_asset": payments_conversions.c.destination_asset}
 
 
 # Rows per multi-row statement: well under asyncpg's 32767 bind parameters at 15 columns.
@@ -423,6 +449,44 @@ class PgPaymentsStore:
         return offset_page([_payment(r, adjustments.get(r.id, ())) for r in rows],
                            offset=offset, size=size)
 
+    async def get_order(self, order_id: str) -> Order | None:
+        async with self.database.engine.connect() as conn:
+            row = (await conn.execute(select(payments_orders)
+                                      .where(payments_orders.c.id == order_id))).first()
+            if row is None:
+                return None
+            adjustments = await _order_adjustments(conn, [order_id])
+        return _order(row, adjustments.get(order_id, ()))
+
+    async def list_orders(self, filters: dict[str, str], offset: int,
+                          size: int) -> Page[Order]:
+        query = (select(payments_orders)
+                 .where(*_where(ORDER_FILTERS, filters))
+                 .order_by(payments_orders.c.created_at, payments_orders.c.id)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            adjustments = await _order_adjustments(conn, [r.id for r in rows[:size]])
+        return offset_page([_order(r, adjustments.get(r.id, ())) for r in rows],
+                           offset=offset, size=size)
+
+    async def get_conversion(self, conversion_id: str) -> Conversion | None:
+        async with self.database.engine.connect() as conn:
+            row = (await conn.execute(select(payments_conversions)
+                                      .where(payments_conversions.c.id == conversion_id))
+                   ).first()
+        return _conversion(row) if row is not None else None
+
+    async def list_conversions(self, filters: dict[str, str], offset: int,
+                               size: int) -> Page[Conversion]:
+        query = (select(payments_conversions)
+                 .where(*_where(CONVERSION_FILTERS, filters))
+                 .order_by(payments_conversions.c.created_at, payments_conversions.c.id)
+                 .offset(offset).limit(size + 1))
+        async with self.database.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return offset_page([_conversion(r) for r in rows], offset=offset, size=size)
+
     # --- created through the API ------------------------------------------------------------
 
     async def create_task(self, task: Task) -> bool:
@@ -568,7 +632,9 @@ class PgPaymentsStore:
 
     async def save_page(self, connector_id: str, state_key: str, state: dict[str, Any],
                         accounts: list[Account], balances: list[Balance],
-                        payments: list[tuple[Payment, PaymentAdjustment]]) -> int:
+                        payments: list[tuple[Payment, PaymentAdjustment]],
+                        orders: Sequence[tuple[Order, OrderAdjustment]] = (),
+                        conversions: Sequence[Conversion] = ()) -> int:
         """Stores one fetched page and the state after it; returns how many objects changed."""
         changed = 0
         async with self.database.transaction() as conn:
@@ -584,6 +650,8 @@ class PgPaymentsStore:
             for balance in balances:
                 changed += await _save_balance(conn, connector_id, provider, balance)
             changed += await _save_payments(conn, payments)
+            changed += await _save_orders(conn, list(orders))
+            changed += await _save_conversions(conn, list(conversions))
         if payments:
             await self._refresh_statistics()
         return changed
@@ -656,6 +724,7 @@ class PgPaymentsStore:
                           payments_initiation_sends):
                 await conn.execute(delete(table).where(table.c.initiation_id.in_(initiations)))
             for table in (payments_adjustments, payments_payments, payments_balances,
+                          payments_order_adjustments, payments_orders, payments_conversions,
                           payments_accounts, payments_bank_account_related_accounts,
                           payments_states, payments_schedules,
                           payments_instances, payments_initiation_reversals,
@@ -817,6 +886,109 @@ async def _save_payments(conn: AsyncConnection,
     return len(saved)
 
 
+# The order columns a newer view replaces (identity and creation stay as first seen).
+_ORDER_VIEW = ("client_order_id", "updated_at", "direction", "source_asset",
+               "destination_asset", "type", "status", "base_quantity_ordered",
+               "base_quantity_filled", "limit_price", "stop_price", "time_in_force",
+               "expires_at", "fee", "fee_asset", "average_fill_price", "quote_amount",
+               "quote_asset", "price_asset", "source_account_id", "destination_account_id",
+               "error", "metadata")
+
+
+async def _save_orders(conn: AsyncConnection,
+                       items: list[tuple[Order, OrderAdjustment]]) -> int:
+    """As payments: the adjustment is the unit of change (a state seen before is skipped); an
+    order with a new adjustment moves to its newest view unless it already shows a newer one
+    (so its status is always its latest adjustment's); one SAVED_ORDER per such order.
+    Returns how many orders changed."""
+    if not items:
+        return 0
+    adjustments = {a.id: (o, a) for o, a in items}
+    new_ids: set[str] = set()
+    for chunk in _chunks(list(adjustments.values())):
+        new_ids |= set((await conn.execute(pg_insert(payments_order_adjustments).values([{
+            "id": a.id, "order_id": o.id, "connector_id": o.connector_id,
+            "reference": a.reference, "created_at": a.created_at, "status": a.status.value,
+            "base_quantity_filled": a.base_quantity_filled, "fee": a.fee,
+            "fee_asset": a.fee_asset, "metadata": a.metadata, "raw": a.raw}
+            for o, a in chunk]).on_conflict_do_nothing()
+            .returning(payments_order_adjustments.c.id))).scalars())
+    if not new_ids:
+        return 0
+    newest: dict[str, Order] = {}
+    for o, _ in (adjustments[i] for i in new_ids):
+        if o.id not in newest or o.updated_at >= newest[o.id].updated_at:
+            newest[o.id] = o
+    for views in _chunks(list(newest.values())):
+        stmt = pg_insert(payments_orders).values([_order_row(o) for o in views])
+        await conn.execute(stmt.on_conflict_do_update(
+            index_elements=[payments_orders.c.id],
+            set_={c: stmt.excluded[c] for c in _ORDER_VIEW},
+            where=payments_orders.c.updated_at <= stmt.excluded.updated_at))
+    # Every order with a new adjustment, as it now stands (an older view that arrived late
+    # still added history).
+    rows = (await conn.execute(select(payments_orders)
+                               .where(payments_orders.c.id.in_(list(newest)))
+                               .order_by(payments_orders.c.id))).all()
+    await _events(conn, ev.EventType.SAVED_ORDER, [ev.order_payload(_order(r, ())) for r in rows])
+    return len(rows)
+
+
+def _order_row(o: Order) -> dict[str, Any]:
+    return {"id": o.id, "connector_id": o.connector_id, "provider": o.provider,
+            "reference": o.reference, "client_order_id": o.client_order_id,
+            "created_at": o.created_at, "updated_at": o.updated_at,
+            "direction": o.direction.value, "source_asset": o.source_asset,
+            "destination_asset": o.destination_asset, "type": o.type.value,
+            "status": o.status.value, "base_quantity_ordered": o.base_quantity_ordered,
+            "base_quantity_filled": o.base_quantity_filled, "limit_price": o.limit_price,
+            "stop_price": o.stop_price, "time_in_force": o.time_in_force.value,
+            "expires_at": o.expires_at, "fee": o.fee, "fee_asset": o.fee_asset,
+            "average_fill_price": o.average_fill_price, "quote_amount": o.quote_amount,
+            "quote_asset": o.quote_asset, "price_asset": o.price_asset,
+            "source_account_id": o.source_account_id,
+            "destination_account_id": o.destination_account_id, "error": o.error,
+            "metadata": o.metadata}
+
+
+# The conversion columns a newer view replaces.
+_CONVERSION_VIEW = ("updated_at", "source_asset", "destination_asset", "source_amount",
+                    "destination_amount", "fee", "fee_asset", "status", "source_account_id",
+                    "destination_account_id", "error", "metadata", "raw")
+
+
+async def _save_conversions(conn: AsyncConnection, conversions: list[Conversion]) -> int:
+    """Upserted: a conversion keeps only its latest state (no history), moved to a view that
+    is not older and differs from it; SAVED_CONVERSION for each new or changed one."""
+    by_id: dict[str, Conversion] = {}
+    for c in conversions:  # one row per id: a statement cannot touch a row twice
+        if c.id not in by_id or c.updated_at >= by_id[c.id].updated_at:
+            by_id[c.id] = c
+    saved: list[Conversion] = []
+    for chunk in _chunks(list(by_id.values())):
+        stmt = pg_insert(payments_conversions).values([{
+            "id": c.id, "connector_id": c.connector_id, "provider": c.provider,
+            "reference": c.reference, "created_at": c.created_at, "updated_at": c.updated_at,
+            "source_asset": c.source_asset, "destination_asset": c.destination_asset,
+            "source_amount": c.source_amount, "destination_amount": c.destination_amount,
+            "fee": c.fee, "fee_asset": c.fee_asset, "status": c.status.value,
+            "source_account_id": c.source_account_id,
+            "destination_account_id": c.destination_account_id, "error": c.error,
+            "metadata": c.metadata, "raw": c.raw} for c in chunk])
+        compared = [c for c in _CONVERSION_VIEW if c != "updated_at"]
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[payments_conversions.c.id],
+            set_={c: stmt.excluded[c] for c in _CONVERSION_VIEW},
+            where=and_(payments_conversions.c.updated_at <= stmt.excluded.updated_at,
+                       tuple_(*(payments_conversions.c[c] for c in compared))
+                       .is_distinct_from(tuple_(*(stmt.excluded[c] for c in compared)))),
+        ).returning(*payments_conversions.c)
+        saved += [_conversion(r) for r in (await conn.execute(upsert)).all()]
+    await _events(conn, ev.EventType.SAVED_CONVERSION,
+                  [ev.conversion_payload(c) for c in saved])
+    return len(saved)
+
+
 async def _driver(conn: AsyncConnection) -> Any:
     """The asyncpg connection under `conn`, inside its open transaction."""
     raw = await conn.get_raw_connection()
@@ -872,6 +1044,24 @@ async def _adjustments(conn: AsyncConnection, payment_ids: list[str]
             id=r.id, reference=r.reference, created_at=r.created_at,
             status=PaymentStatus(r.status), amount=None if r.amount is None else int(r.amount),
             asset=r.asset, metadata=dict(r.metadata), raw=dict(r.raw)))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+async def _order_adjustments(conn: AsyncConnection, order_ids: list[str]
+                             ) -> dict[str, tuple[OrderAdjustment, ...]]:
+    """Oldest first, as the spec orders them: the last one is the order's current state."""
+    if not order_ids:
+        return {}
+    t = payments_order_adjustments
+    rows = (await conn.execute(select(t).where(t.c.order_id.in_(order_ids))
+                               .order_by(t.c.order_id, t.c.created_at, t.c.seq))).all()
+    out: dict[str, list[OrderAdjustment]] = {}
+    for r in rows:
+        out.setdefault(r.order_id, []).append(OrderAdjustment(
+            id=r.id, reference=r.reference, created_at=r.created_at,
+            status=OrderStatus(r.status), base_quantity_filled=_opt_int(r.base_quantity_filled),
+            fee=_opt_int(r.fee), fee_asset=r.fee_asset, metadata=dict(r.metadata),
+            raw=dict(r.raw)))
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -991,3 +1181,36 @@ def _task(r: Row[Any]) -> Task:
                 created_at=r.created_at, updated_at=r.updated_at,
                 created_object_id=r.created_object_id, error=r.error)
 
+
+
+def _opt_int(value: Decimal | int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _order(r: Row[Any], adjustments: tuple[OrderAdjustment, ...]) -> Order:
+    return Order(id=r.id, connector_id=r.connector_id, provider=r.provider,
+                 reference=r.reference, created_at=r.created_at, updated_at=r.updated_at,
+                 direction=OrderDirection(r.direction), source_asset=r.source_asset,
+                 destination_asset=r.destination_asset, type=OrderType(r.type),
+                 status=OrderStatus(r.status),
+                 base_quantity_ordered=_int(r.base_quantity_ordered),
+                 time_in_force=TimeInForce(r.time_in_force), client_order_id=r.client_order_id,
+                 base_quantity_filled=_opt_int(r.base_quantity_filled),
+                 limit_price=_opt_int(r.limit_price), stop_price=_opt_int(r.stop_price),
+                 expires_at=r.expires_at, fee=_opt_int(r.fee), fee_asset=r.fee_asset,
+                 average_fill_price=_opt_int(r.average_fill_price),
+                 quote_amount=_opt_int(r.quote_amount), quote_asset=r.quote_asset,
+                 price_asset=r.price_asset, source_account_id=r.source_account_id,
+                 destination_account_id=r.destination_account_id, error=r.error,
+                 metadata=dict(r.metadata), adjustments=adjustments)
+
+
+def _conversion(r: Row[Any]) -> Conversion:
+    return Conversion(id=r.id, connector_id=r.connector_id, provider=r.provider,
+                      reference=r.reference, created_at=r.created_at, updated_at=r.updated_at,
+                      source_asset=r.source_asset, destination_asset=r.destination_asset,
+                      source_amount=_int(r.source_amount), status=ConversionStatus(r.status),
+                      destination_amount=_opt_int(r.destination_amount), fee=_opt_int(r.fee),
+                      fee_asset=r.fee_asset, source_account_id=r.source_account_id,
+                      destination_account_id=r.destination_account_id, error=r.error,
+                      metadata=dict(r.metadata), raw=dict(r.raw))

@@ -88,7 +88,9 @@ async def test_payments_v1_with_the_sdk(served: str, database: Database, databas
             got = await v1.list_connector_tasks_v1_async(request={
                 "connector": m.Connector.DUMMY_PAY, "connector_id": cid})
             assert got.tasks_cursor is not None
-            return got.tasks_cursor.cursor.data if len(got.tasks_cursor.cursor.data) == 4 \
+            # One per periodic fetch: accounts, external accounts, balances, payments,
+            # orders and conversions.
+            return got.tasks_cursor.cursor.data if len(got.tasks_cursor.cursor.data) == 6 \
                 else None
 
         task = (await _until(tasks, "the connector's tasks"))[0]
@@ -200,7 +202,7 @@ async def test_payments_v1_with_the_sdk(served: str, database: Database, databas
         provider_tasks = await v1.list_connector_tasks_async(request={
             "connector": m.Connector.DUMMY_PAY})
         assert provider_tasks.tasks_cursor is not None
-        assert len(provider_tasks.tasks_cursor.cursor.data) == 4
+        assert len(provider_tasks.tasks_cursor.cursor.data) == 6
         provider_task = await v1.get_connector_task_async(request={
             "connector": m.Connector.DUMMY_PAY, "task_id": task.id})
         assert provider_task.task_response is not None

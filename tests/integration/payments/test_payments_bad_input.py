@@ -39,7 +39,8 @@ async def test_capabilities_list_exactly_the_providers(client: httpx.AsyncClient
     assert r.status_code == 200
     assert r.json()["data"] == {
         "dummypay": ["FETCH_ACCOUNTS", "FETCH_BALANCES", "FETCH_EXTERNAL_ACCOUNTS",
-                     "FETCH_PAYMENTS", "CREATE_BANK_ACCOUNT", "CREATE_TRANSFER",
+                     "FETCH_PAYMENTS", "FETCH_ORDERS", "FETCH_CONVERSIONS",
+                     "CREATE_BANK_ACCOUNT", "CREATE_TRANSFER",
                      "CREATE_PAYOUT", "ALLOW_FORMANCE_ACCOUNT_CREATION",
                      "ALLOW_FORMANCE_PAYMENT_CREATION"],
         "generic": ["FETCH_ACCOUNTS", "FETCH_BALANCES", "FETCH_EXTERNAL_ACCOUNTS",

@@ -27,7 +27,8 @@ from tests.workflows.payments.initiation_env import eventually
 V1 = "/api/payments"
 V3 = "/api/payments/v3"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-FETCHES = {"FETCH_ACCOUNTS", "FETCH_EXTERNAL_ACCOUNTS", "FETCH_BALANCES", "FETCH_PAYMENTS"}
+FETCHES = {"FETCH_ACCOUNTS", "FETCH_EXTERNAL_ACCOUNTS", "FETCH_BALANCES", "FETCH_PAYMENTS",
+           "FETCH_ORDERS", "FETCH_CONVERSIONS"}
 
 
 @pytest.fixture
@@ -95,18 +96,18 @@ async def test_connector_lifecycle_through_v1(http: httpx.AsyncClient, tmp_path:
     await eventually(ingested, "the payment ingested")
 
     # The connector's periodic fetches are its v1 tasks.
-    async def four_tasks() -> list[dict[str, Any]]:
+    async def all_tasks() -> list[dict[str, Any]]:
         tasks = (await http.get(f"{V1}/connectors/DUMMY-PAY/tasks")).json()["cursor"]["data"]
-        return list(tasks) if len(tasks) == 4 else []
+        return list(tasks) if len(tasks) == len(FETCHES) else []
 
-    tasks = await eventually(four_tasks, "the connector's schedules")
+    tasks = await eventually(all_tasks, "the connector's schedules")
     assert {t["descriptor"]["name"] for t in tasks} == FETCHES
     assert {(t["status"], t["connectorID"]) for t in tasks} == {("ACTIVE", cid)}
     page = (await http.get(f"{V1}/connectors/DUMMY-PAY/{cid}/tasks",
                            params={"pageSize": 3})).json()["cursor"]
     rest = (await http.get(f"{V1}/connectors/DUMMY-PAY/{cid}/tasks",
                            params={"cursor": page["next"]})).json()["cursor"]
-    assert page["hasMore"] and len(page["data"]) + len(rest["data"]) == 4
+    assert page["hasMore"] and len(page["data"]) + len(rest["data"]) == len(FETCHES)
     one = tasks[0]
     assert (await http.get(f"{V1}/connectors/DUMMY-PAY/tasks/{one['id']}")).json()[
         "data"] == one

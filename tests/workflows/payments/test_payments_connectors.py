@@ -23,7 +23,8 @@ from sqlalchemy import text
 from temporalio.client import Client, ScheduleOverlapPolicy, WorkflowHandle
 from temporalio.service import RPCError
 
-from domain.payments.models import FETCH_CAPABILITIES
+from domain.payments.models import FETCH_CAPABILITIES as ALL_FETCHES
+from domain.payments.registry import GENERIC
 from storage.database import Database
 from tests.support.payments_fake_psp import serve_fake_psp
 from tests.temporal_stack import ModuleStack, unique_modules
@@ -37,6 +38,10 @@ from workflows.payments.inputs import (
     uninstall_workflow_id,
     update_schedules_workflow_id,
 )
+
+# The schedules of a generic connector: its fetch capabilities (it has no orders nor
+# conversions, so no schedule for them).
+FETCH_CAPABILITIES = tuple(c for c in ALL_FETCHES if c in GENERIC.capabilities)
 
 HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories" / "payments"
 P = "/api/payments/v3"

@@ -13,6 +13,16 @@ so a directory may hold only the files it needs:
   "asset", "scheme"?, "sourceAccountReference"?, "destinationAccountReference"?, "metadata"?}`
   (`type` as v3 spells it: PAY-IN, PAYOUT, TRANSFER, OTHER; `updatedAt` defaults to
   `createdAt`: a new `updatedAt` or status is an adjustment of the payment)
+- `orders.json`: `{"reference", "createdAt", "updatedAt"?, "direction", "sourceAsset",
+  "destinationAsset", "type", "status", "baseQuantityOrdered", "timeInForce"?,
+  "clientOrderID"?, "baseQuantityFilled"?, "limitPrice"?, "stopPrice"?, "expiresAt"?, "fee"?,
+  "feeAsset"?, "averageFillPrice"?, "quoteAmount"?, "quoteAsset"?, "priceAsset"?,
+  "sourceAccountReference"?, "destinationAccountReference"?, "error"?, "metadata"?}`
+  (enums as v3 spells them; an entry with another status, fill or fee is a new adjustment of
+  the order, so a file may list the same reference once per state it went through)
+- `conversions.json`: `{"reference", "createdAt", "updatedAt"?, "sourceAsset",
+  "destinationAsset", "sourceAmount", "status", "destinationAmount"?, "fee"?, "feeAsset"?,
+  "sourceAccountReference"?, "destinationAccountReference"?, "error"?, "metadata"?}`
 
 Amounts are integers in minor units, as JSON numbers or strings of digits. Each run pages
 through a file in its order (the state is the offset) and starts again from the top at the
@@ -33,19 +43,31 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 
-from domain.payments.models import BankAccount, PaymentStatus, PaymentType
+from domain.payments.models import (
+    BankAccount,
+    ConversionStatus,
+    OrderDirection,
+    OrderStatus,
+    OrderType,
+    PaymentStatus,
+    PaymentType,
+    TimeInForce,
+)
 from domain.payments.plugin import (
     FetchPage,
     NonRetryableError,
     PSPAccount,
     PSPBalance,
+    PSPConversion,
     PSPInitiation,
+    PSPOrder,
     PSPPayment,
     PSPReversal,
     RetryableError,
@@ -56,6 +78,10 @@ ACCOUNTS = "accounts.json"
 EXTERNAL_ACCOUNTS = "external_accounts.json"
 BALANCES = "balances.json"
 PAYMENTS = "payments.json"
+ORDERS = "orders.json"
+CONVERSIONS = "conversions.json"
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class DummypayPlugin:
@@ -100,6 +126,17 @@ class DummypayPlugin:
                                   page_size: int) -> FetchPage:
         items, _, more, new_state = await self._page(PAYMENTS, state, page_size)
         return FetchPage(payments=[_payment(x) for x in items], has_more=more,
+                         state=new_state)
+
+    async def fetch_next_orders(self, state: dict[str, Any] | None,
+                                page_size: int) -> FetchPage:
+        items, _, more, new_state = await self._page(ORDERS, state, page_size)
+        return FetchPage(orders=[_order(x) for x in items], has_more=more, state=new_state)
+
+    async def fetch_next_conversions(self, state: dict[str, Any] | None,
+                                     page_size: int) -> FetchPage:
+        items, _, more, new_state = await self._page(CONVERSIONS, state, page_size)
+        return FetchPage(conversions=[_conversion(x) for x in items], has_more=more,
                          state=new_state)
 
     async def create_bank_account(self, bank_account: BankAccount) -> PSPAccount:
@@ -205,6 +242,65 @@ def _payment(x: dict[str, Any]) -> PSPPayment:
         metadata=_metadata(x), raw=x)
 
 
+def _enum(kind: type[E], x: dict[str, Any], key: str, name: str,
+          default: E | None = None) -> E:
+    value = x.get(key)
+    if value is None and default is not None:
+        return default
+    try:
+        return kind(str(value))
+    except ValueError:
+        raise RetryableError(f"dummypay: {name}: unknown {key} {value!r}") from None
+
+
+def _order(x: dict[str, Any]) -> PSPOrder:
+    created = _time(x.get("createdAt"), "createdAt", ORDERS)
+    updated = x.get("updatedAt")
+    expires = x.get("expiresAt")
+    return PSPOrder(
+        reference=_text(x, "reference", ORDERS), created_at=created,
+        updated_at=_time(updated, "updatedAt", ORDERS) if updated is not None else created,
+        direction=_enum(OrderDirection, x, "direction", ORDERS),
+        source_asset=_text(x, "sourceAsset", ORDERS),
+        destination_asset=_text(x, "destinationAsset", ORDERS),
+        type=_enum(OrderType, x, "type", ORDERS), status=_enum(OrderStatus, x, "status", ORDERS),
+        base_quantity_ordered=_amount(x, ORDERS, "baseQuantityOrdered"),
+        time_in_force=_enum(TimeInForce, x, "timeInForce", ORDERS, TimeInForce.UNKNOWN),
+        client_order_id=_optional(x, "clientOrderID", ORDERS),
+        base_quantity_filled=_optional_amount(x, ORDERS, "baseQuantityFilled"),
+        limit_price=_optional_amount(x, ORDERS, "limitPrice"),
+        stop_price=_optional_amount(x, ORDERS, "stopPrice"),
+        expires_at=_time(expires, "expiresAt", ORDERS) if expires is not None else None,
+        fee=_optional_amount(x, ORDERS, "fee"), fee_asset=_optional(x, "feeAsset", ORDERS),
+        average_fill_price=_optional_amount(x, ORDERS, "averageFillPrice"),
+        quote_amount=_optional_amount(x, ORDERS, "quoteAmount"),
+        quote_asset=_optional(x, "quoteAsset", ORDERS),
+        price_asset=_optional(x, "priceAsset", ORDERS),
+        source_account_reference=_optional(x, "sourceAccountReference", ORDERS),
+        destination_account_reference=_optional(x, "destinationAccountReference", ORDERS),
+        error=_optional(x, "error", ORDERS), metadata=_metadata(x), raw=x)
+
+
+def _conversion(x: dict[str, Any]) -> PSPConversion:
+    created = _time(x.get("createdAt"), "createdAt", CONVERSIONS)
+    updated = x.get("updatedAt")
+    return PSPConversion(
+        reference=_text(x, "reference", CONVERSIONS), created_at=created,
+        updated_at=_time(updated, "updatedAt", CONVERSIONS) if updated is not None
+        else created,
+        source_asset=_text(x, "sourceAsset", CONVERSIONS),
+        destination_asset=_text(x, "destinationAsset", CONVERSIONS),
+        source_amount=_amount(x, CONVERSIONS, "sourceAmount"),
+        status=_enum(ConversionStatus, x, "status", CONVERSIONS),
+        destination_amount=_optional_amount(x, CONVERSIONS, "destinationAmount"),
+        fee=_optional_amount(x, CONVERSIONS, "fee"),
+        fee_asset=_optional(x, "feeAsset", CONVERSIONS),
+        source_account_reference=_optional(x, "sourceAccountReference", CONVERSIONS),
+        destination_account_reference=_optional(x, "destinationAccountReference",
+                                                CONVERSIONS),
+        error=_optional(x, "error", CONVERSIONS), metadata=_metadata(x), raw=x)
+
+
 def _text(x: dict[str, Any], key: str, name: str) -> str:
     value = x.get(key)
     if not isinstance(value, str) or not value:
@@ -221,14 +317,18 @@ def _optional(x: dict[str, Any], key: str, name: str) -> str | None:
     return value
 
 
-def _amount(x: dict[str, Any], name: str) -> int:
-    value = x.get("amount")
+def _optional_amount(x: dict[str, Any], name: str, key: str) -> int | None:
+    return None if x.get(key) is None else _amount(x, name, key)
+
+
+def _amount(x: dict[str, Any], name: str, key: str = "amount") -> int:
+    value = x.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = value if isinstance(value, str) else ""
     digits = text[1:] if text.startswith("-") else text
     if not digits.isdigit() or not digits.isascii():
-        raise RetryableError(f"dummypay: {name}: amount {value!r} is not an integer")
+        raise RetryableError(f"dummypay: {name}: {key} {value!r} is not an integer")
     return int(text)
 
 

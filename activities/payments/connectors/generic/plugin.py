@@ -95,6 +95,16 @@ class GenericPlugin:
                          state={"page": 1, **({"updatedAtFrom": watermark} if watermark
                                               else {})})
 
+    async def fetch_next_orders(self, state: dict[str, Any] | None,
+                                page_size: int) -> FetchPage:
+        # generic-openapi.yaml has no orders (nor conversions): the connector does not
+        # declare FETCH_ORDERS, so no schedule calls these.
+        raise NotImplementedByPlugin("fetching orders")
+
+    async def fetch_next_conversions(self, state: dict[str, Any] | None,
+                                     page_size: int) -> FetchPage:
+        raise NotImplementedByPlugin("fetching conversions")
+
     async def create_bank_account(self, bank_account: BankAccount) -> PSPAccount:
         # The generic API lists beneficiaries but has no operation that creates one.
         raise NotImplementedByPlugin("creating a bank account")

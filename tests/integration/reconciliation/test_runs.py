@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from domain.pagination import encode_token
 from storage.database import Database
 from tests.integration.reconciliation.books import Books, R, at, iso, running, stack
 
@@ -184,6 +185,13 @@ async def test_policies_lifecycle(database_url: str, database: Database, tempora
         assert (await http.get(f"{R}/policies/{first}")).status_code == 404
         info = (await http.get(f"{R}/_info")).json()
         assert "version" in info
+        # A cursor is client input: an edited one is a 400, never a query the database fails.
+        for state in ({"offset": 2**63, "pageSize": 15},
+                      {"offset": 0, "pageSize": 15, "filters": {"address": "a\x00"}},
+                      {"offset": 0, "pageSize": 15, "filters": {"unknown": "x"}}):
+            r = await http.get(f"{R}/policies", params={"cursor": encode_token(state)})
+            assert r.status_code == 400, r.text
+            assert r.json()["errorCode"] == "VALIDATION"
 
 
 async def test_no_worker_is_a_503_within_the_run_timeout(

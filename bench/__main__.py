@@ -10,7 +10,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.ledger_reads import run_reads
 from bench.ledger_reads import seed as reads_seed
@@ -148,19 +150,33 @@ def temporal_benchmarks(args: argparse.Namespace, stamp: str) -> None:
         print(f"written: {out.relative_to(ROOT)}")
 
 
+def _on_temporal_stack(name: str, run: Callable[[TemporalBenchStack], dict[str, Any]]
+                       ) -> dict[str, Any]:
+    """Runs one benchmark on a Temporal bench stack of its own (.data/bench-<name>), with the
+    machine's load before and after in the report."""
+    stack = TemporalBenchStack(ROOT / ".data" / f"bench-{name}")
+    stack.start()
+    try:
+        load = _load()
+        report = run(stack)
+        report["load_before"], report["load_after"] = load, _load()
+    finally:
+        stack.stop()
+    return report
+
+
+def _write(report: dict[str, Any], name: str, stamp: str) -> None:
+    out = RESULTS / f"{name}-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written: {out.relative_to(ROOT)}")
+
+
 def payments_ingestion(args: argparse.Namespace, stamp: str) -> None:
     """Issue 16: payments from the fake PSP ingested end to end, then list latency on them."""
     from bench.payments_ingestion import run_payments
 
-    stack = TemporalBenchStack(ROOT / ".data" / "bench-payments")
-    stack.start()
-    try:
-        load = _load()
-        report = asyncio.run(run_payments(stack, payments=args.payments,
-                                          page_size=args.payments_page_size))
-        report["load_before"], report["load_after"] = load, _load()
-    finally:
-        stack.stop()
+    report = _on_temporal_stack("payments", lambda stack: asyncio.run(run_payments(
+        stack, payments=args.payments, page_size=args.payments_page_size)))
     ingestion = report["ingestion"]
     print(f"\nPayments ingestion end to end: the generic connector polling the fake PSP "
           f"(load {report['load_before']} -> {report['load_after']})")
@@ -168,52 +184,32 @@ def payments_ingestion(args: argparse.Namespace, stamp: str) -> None:
     print(f"\nPayments API reads on the {ingestion['payments']:,} ingested payments "
           "(one connection)")
     print(_table(report["reads"], ["when", "read", "requests", "p50_ms", "p99_ms", "mean_ms"]))
-    out = RESULTS / f"payments-ingestion-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2))
-    print(f"written: {out.relative_to(ROOT)}")
+    _write(report, "payments-ingestion", stamp)
 
 
 def payments_initiations(args: argparse.Namespace, stamp: str) -> None:
     """Issue 17: payment initiations: create latency, approve to PROCESSED, throughput."""
     from bench.payments_initiations import run_initiations
 
-    stack = TemporalBenchStack(ROOT / ".data" / "bench-initiations")
-    stack.start()
-    try:
-        load = _load()
-        report = asyncio.run(run_initiations(stack, clients=args.initiation_clients,
-                                             duration_s=args.initiation_duration))
-        report["load_before"], report["load_after"] = load, _load()
-    finally:
-        stack.stop()
+    report = _on_temporal_stack("initiations", lambda stack: asyncio.run(run_initiations(
+        stack, clients=args.initiation_clients, duration_s=args.initiation_duration)))
     print(f"\nPayment initiations with dummypay (load {report['load_before']} -> "
           f"{report['load_after']})")
     print(_table(report["rows"], ["measure", "samples", "p50_ms", "p99_ms", "mean_ms"]))
     print(_table([report["throughput"]], list(report["throughput"])))
-    out = RESULTS / f"payments-initiations-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2))
-    print(f"written: {out.relative_to(ROOT)}")
+    _write(report, "payments-initiations", stamp)
 
 
 def orchestration_benchmark(args: argparse.Namespace, stamp: str) -> None:
     """Issue 18: flow instances with ?wait=true (1 and N clients), event -> trigger -> instance."""
     from bench.orchestration import run_orchestration
 
-    stack = TemporalBenchStack(ROOT / ".data" / "bench-orchestration")
-    stack.start()
-    try:
-        load = _load()
-        report = asyncio.run(run_orchestration(stack, clients=args.flow_clients,
-                                               duration_s=args.flow_duration))
-        report["load_before"], report["load_after"] = load, _load()
-    finally:
-        stack.stop()
+    report = _on_temporal_stack("orchestration", lambda stack: asyncio.run(run_orchestration(
+        stack, clients=args.flow_clients, duration_s=args.flow_duration)))
     print(f"\nOrchestration flows (load {report['load_before']} -> {report['load_after']})")
     print(_table(report["rows"], ["measure", "samples", "p50_ms", "p99_ms", "mean_ms"]))
     print(_table([report["throughput"]], list(report["throughput"])))
-    out = RESULTS / f"orchestration-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2))
-    print(f"written: {out.relative_to(ROOT)}")
+    _write(report, "orchestration", stamp)
 
 
 def search_benchmark(args: argparse.Namespace, stamp: str) -> None:
@@ -232,32 +228,22 @@ def search_benchmark(args: argparse.Namespace, stamp: str) -> None:
     print(_table([report["lag"]], list(report["lag"])))
     print("\nIndexer capacity (a backlog of ledger events, indexed in batches)")
     print(_table([report["capacity"]], list(report["capacity"])))
-    out = RESULTS / f"search-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2))
-    print(f"written: {out.relative_to(ROOT)}")
+    _write(report, "search", stamp)
 
 
 def reconciliation_benchmark(args: argparse.Namespace, stamp: str) -> None:
     """Issue 19: a policy run over 10,000 accounts and 1,000,000 transactions, time to result."""
     from bench.reconciliation import main_async
 
-    stack = TemporalBenchStack(ROOT / ".data" / "bench-reconciliation")
-    stack.start()
-    try:
-        load = _load()
-        report = main_async(stack, accounts=args.recon_accounts,
-                            transactions=args.recon_transactions, runs=args.recon_runs)
-        report["load_before"], report["load_after"] = load, _load()
-    finally:
-        stack.stop()
+    report = _on_temporal_stack("reconciliation", lambda stack: main_async(
+        stack, accounts=args.recon_accounts, transactions=args.recon_transactions,
+        runs=args.recon_runs))
     print(f"\nReconciliation run through the API: a policy matching {report['accounts']:,} "
           f"accounts, {report['transactions']:,} transactions (seeded in SQL in "
           f"{report['seed_s']} s; load {report['load_before']} -> {report['load_after']})")
     print(_table(report["rows"], ["point_in_time", "transactions_before", "runs", "first_ms",
                                   "p50_ms", "min_ms", "max_ms"]))
-    out = RESULTS / f"reconciliation-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2))
-    print(f"written: {out.relative_to(ROOT)}")
+    _write(report, "reconciliation", stamp)
 
 
 def ledger_reads(args: argparse.Namespace) -> list[dict[str, object]]:

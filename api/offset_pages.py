@@ -20,16 +20,18 @@ MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 2**62
 
 
-def read_cursor(cursor: str, keys: Collection[str]) -> tuple[int, int, dict[str, str]]:
+def read_cursor(cursor: str, keys: Collection[str] | Callable[[dict[str, str]], bool]
+                ) -> tuple[int, int, dict[str, str]]:
     """(offset, page size, filters) of a cursor. Cursors are client input: bounded and checked
     like any other (an offset past PostgreSQL's bigint, a NUL character or a filter the list
-    does not know would fail in the database, not here)."""
+    does not know would fail in the database, not here). `keys`: the filters the list knows,
+    or a check of them."""
     state = decode_token(cursor)
     offset, size, filters = state.get("offset"), state.get("pageSize"), state.get("filters", {})
     if not (isinstance(offset, int) and 0 <= offset <= MAX_OFFSET and isinstance(size, int)
             and 1 <= size <= MAX_PAGE_SIZE and isinstance(filters, dict)
             and all(isinstance(v, str) and "\x00" not in v for v in filters.values())
-            and set(filters) <= set(keys)):
+            and (keys(filters) if callable(keys) else set(filters) <= set(keys))):
         raise ValidationError("invalid cursor")
     return offset, size, filters
 

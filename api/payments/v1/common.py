@@ -14,13 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from api import offset_pages
 from api.dependencies import dependencies
-
-# One cursor token for v1 and v3 lists (a v1 list pages as its v3 counterpart does).
+from api.offset_pages import read_cursor
 from api.payments.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.payments.v1.errors import V1Route
 from domain.errors import ValidationError
-from domain.pagination import decode_token
 from domain.payments.models import Connector
 from domain.payments.query import parse_filters
 from domain.payments.registry import provider
@@ -28,8 +27,6 @@ from domain.payments.service import PaymentsService
 from domain.payments.v1.connectors import check_provider, only_connector
 from domain.payments.v1.providers import v3_provider
 from storage.payments.store import PgPaymentsStore
-
-MAX_OFFSET = 2**62
 
 
 def v1_router() -> APIRouter:
@@ -50,15 +47,7 @@ Sort = Annotated[list[str] | None, Query()]
 
 
 async def json_body(request: Request, *, required: bool = True) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        if required:
-            raise ValidationError("a JSON body is required")
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("the body is not valid JSON") from None
+    return await offset_pages.json_body(request, required=required)
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -73,18 +62,14 @@ async def listing(request: Request, page_size: int | None, cursor: str | None,
                   ) -> tuple[int, int, dict[str, str]]:
     """(offset, page size, filters) from the cursor, else from the parameters."""
     if cursor:
-        state = decode_token(cursor)
-        offset, size, filters = (state.get("offset"), state.get("pageSize"),
-                                 state.get("filters", {}))
-        # Client input like any other: an offset past bigint would fail in PostgreSQL, and its
-        # filters pass the same check as a query's (a key the list does not have, a NUL).
-        if not (isinstance(offset, int) and 0 <= offset <= MAX_OFFSET and isinstance(size, int)
-                and 1 <= size <= MAX_PAGE_SIZE and isinstance(filters, dict)):
-            raise ValidationError("invalid cursor")
-        try:
-            parse_filters({"$and": [{"$match": {k: v}} for k, v in filters.items()]}, keys)
-        except ValidationError:
-            raise ValidationError("invalid cursor") from None
+        # A cursor's filters pass the same check as a query's (a key the list does not have).
+        def known(filters: dict[str, str]) -> bool:
+            try:
+                parse_filters({"$and": [{"$match": {k: v}} for k, v in filters.items()]}, keys)
+            except ValidationError:
+                return False
+            return True
+        offset, size, filters = read_cursor(cursor, known)
         return offset, page_size or size, filters
     raw: Any = await json_body(request, required=False)
     if raw is None and query:

@@ -313,3 +313,15 @@ async def test_the_test_endpoint_sends_one_signed_test_delivery_and_returns_the_
     assert request.headers["formance-webhook-test"] == "true"
     assert request.webhook_id == attempt["webhookID"]
     assert request.signed_by(config["secret"])
+    # Findable in the Temporal UI by its config (visibility is eventually consistent).
+    query = f'WorkflowType = "webhook-test" AND LedgerflowConfigId = "{config["id"]}"'
+    for _ in range(100):
+        found = [w async for w in temporal_env.client.list_workflows(query)]
+        if found:
+            break
+        await asyncio.sleep(0.1)
+    (test_run,) = found
+    assert test_run.id.startswith(f"webhook-test-{config['id']}-")
+    if os.environ.get("LEDGERFLOW_RECORD_HISTORIES"):
+        history = await temporal_env.client.get_workflow_handle(test_run.id).fetch_history()
+        (HISTORIES / "webhook_test_delivery.json").write_text(history.to_json())

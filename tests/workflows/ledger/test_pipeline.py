@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from storage.database import Database
+from tests.replay.recording import write_history
 from tests.temporal_stack import ModuleStack, unique_modules
 from workflows.ledger.inputs import pipeline_workflow_id
 
@@ -163,11 +164,11 @@ async def test_pipeline_survives_a_worker_restart_without_losing_logs(
         if os.environ.get("LEDGERFLOW_RECORD_HISTORIES"):
             history = await stack.client.get_workflow_handle(
                 handle.id, run_id=first_run).fetch_history()
-            (HISTORIES / "ledger_pipeline_restart.json").write_text(history.to_json())
+            write_history(HISTORIES / "ledger_pipeline_restart.json", history)
             # The run that took the reset update.
             latest = await stack.client.get_workflow_handle(
                 handle.id, run_id=reset_run).fetch_history()
-            (HISTORIES / "ledger_pipeline_updates.json").write_text(latest.to_json())
+            write_history(HISTORIES / "ledger_pipeline_updates.json", latest)
 
         listed = (await api.get(f"{V2}/main/pipelines")).json()["cursor"]["data"]
         assert [p["id"] for p in listed] == [pid]

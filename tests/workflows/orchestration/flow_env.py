@@ -17,6 +17,7 @@ import httpx
 
 from config.orchestration import OrchestrationSettings
 from storage.database import Database
+from tests.replay.recording import write_history
 from tests.temporal_stack import ModuleStack, unique_modules
 from workflows.orchestration.inputs import instance_workflow_id
 
@@ -95,7 +96,7 @@ class Flows:
         handle = self.client.get_workflow_handle(instance_workflow_id(instance_id))
         history = await handle.fetch_history()
         HISTORIES.mkdir(parents=True, exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        write_history(HISTORIES / f"{name}.json", history)
 
 
 @asynccontextmanager

@@ -23,6 +23,7 @@ from domain.payments import ids
 from domain.payments.models import Account, AccountType, Connector
 from storage.database import Database
 from storage.payments.store import PgPaymentsStore
+from tests.replay.recording import write_history
 from tests.support.payments_fake_psp import serve_fake_psp
 from tests.temporal_stack import ModuleStack, unique_modules
 from workers.fake_psp import FakePSP
@@ -121,7 +122,7 @@ class Env:
         if os.environ.get("LEDGERFLOW_RECORD_HISTORIES") != "1":
             return
         history = await self.client.get_workflow_handle(workflow_id).fetch_history()
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        write_history(HISTORIES / f"{name}.json", history)
 
 
 async def eventually(check: Callable[[], Awaitable[T]], what: str, within: float = 60) -> T:

@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 from domain.payments.models import FETCH_CAPABILITIES as ALL_FETCHES
 from domain.payments.registry import GENERIC
 from storage.database import Database
+from tests.replay.recording import write_history
 from tests.support.payments_fake_psp import serve_fake_psp
 from tests.temporal_stack import ModuleStack, unique_modules
 from workers.fake_psp import FakePSP
@@ -131,7 +132,7 @@ async def _record(handle: WorkflowHandle[Any, Any], name: str) -> None:
     if os.environ.get("LEDGERFLOW_RECORD_HISTORIES") != "1":
         return
     history = await handle.fetch_history()
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
+    write_history(HISTORIES / f"{name}.json", history)
 
 
 async def _ingested(env: Env, cid: str, payments: int) -> bool:

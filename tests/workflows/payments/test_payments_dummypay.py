@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 from activities.payments import contracts as c
 from activities.payments.connectors.dummypay.plugin import DummypayPlugin
 from storage.database import Database
+from tests.replay.recording import write_history
 from tests.temporal_stack import ModuleStack, unique_modules
 from tests.workflows.payments.test_payments_connectors import eventually
 from workers.worker import sandbox_runner
@@ -143,7 +144,7 @@ async def test_dummypay_ingests_its_files_and_creates_forwarded_bank_accounts(
     if os.environ.get("LEDGERFLOW_RECORD_HISTORIES") == "1":
         history = await temporal_env.client.get_workflow_handle(
             forward_bank_account_workflow_id(task_id)).fetch_history()
-        (HISTORIES / "forward_bank_account.json").write_text(history.to_json())
+        write_history(HISTORIES / "forward_bank_account.json", history)
 
     # Uninstalled: its accounts, the link from the bank account included, are gone.
     r = await http.delete(f"{P}/connectors/{cid}")

@@ -15,6 +15,7 @@ from domain.reconciliation.scheduling import EvaluateInput, rule_schedule_id
 from storage.database import Database
 from tests.integration.reconciliation.books import Books, R, at, eventually, running
 from tests.integration.reconciliation.test_rules import drift_rule
+from tests.replay.recording import write_history
 from workflows.reconciliation.inputs import (
     EVALUATE_WORKFLOW,
     evaluate_workflow_id,
@@ -28,7 +29,7 @@ async def _record(handle: WorkflowHandle[Any, Any], name: str) -> None:
     if os.environ.get("LEDGERFLOW_RECORD_HISTORIES") != "1":
         return
     history = await handle.fetch_history()
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
+    write_history(HISTORIES / f"{name}.json", history)
 
 
 async def test_rule_workflows_are_findable_and_recorded(

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowHandle
 
 from storage.database import Database
 from tests.integration.reconciliation.books import Books, R, at, eventually, iso, running
+from tests.replay.recording import write_history
 from workflows.reconciliation.inputs import run_workflow_id
 
 HISTORIES = Path(__file__).resolve().parents[2] / "replay" / "histories" / "reconciliation"
@@ -24,7 +25,7 @@ async def _record(handle: WorkflowHandle[Any, Any], name: str) -> None:
     if os.environ.get("LEDGERFLOW_RECORD_HISTORIES") != "1":
         return
     history = await handle.fetch_history()
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
+    write_history(HISTORIES / f"{name}.json", history)
 
 
 async def test_run_workflow_reads_in_parallel_and_is_findable(

@@ -22,6 +22,7 @@ from api.wallets.temporal import act_on_hold
 from domain.errors import DomainError
 from domain.wallets.models import Hold
 from storage.database import Database
+from tests.replay.recording import write_history
 from tests.temporal_stack import ModuleStack
 from workflows import search_attributes
 from workflows.wallets.inputs import (
@@ -72,7 +73,7 @@ async def _record(handle: WorkflowHandle[Any, Any], name: str) -> None:
     if os.environ.get("LEDGERFLOW_RECORD_HISTORIES") != "1":
         return
     history = await handle.fetch_history()
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
+    write_history(HISTORIES / f"{name}.json", history)
 
 
 async def test_state_search_attributes_and_summary(env: Env) -> None:

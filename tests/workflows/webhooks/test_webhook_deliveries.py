@@ -21,6 +21,7 @@ from webhook_receiver import Receiver
 from storage.database import Database
 from storage.outbox import event_envelope, events_outbox
 from storage.webhooks.tables import webhook_attempts, webhook_deliveries
+from tests.replay.recording import write_history
 from workflows import search_attributes
 from workflows.webhooks.inputs import RetryWorkflowResult
 
@@ -133,8 +134,7 @@ async def test_a_receiver_failing_twice_then_succeeding_gets_the_same_webhook_id
         await asyncio.sleep(0.3)
         if os.environ.get("LEDGERFLOW_RECORD_HISTORIES"):
             history = await handle.fetch_history()
-            (HISTORIES / "webhook_retry_fail_twice_then_succeed.json").write_text(
-                history.to_json())
+            write_history(HISTORIES / "webhook_retry_fail_twice_then_succeed.json", history)
         description = await handle.describe()
     assert result.status == "succeeded" and result.attempts == 3
     assert len(receiver.received) == 3
@@ -215,8 +215,8 @@ async def test_a_delivery_fails_after_max_attempts(
         result = await handle.result()
         await asyncio.sleep(0.3)
         if os.environ.get("LEDGERFLOW_RECORD_HISTORIES"):
-            (HISTORIES / "webhook_retry_max_attempts.json").write_text(
-                (await handle.fetch_history()).to_json())
+            write_history(HISTORIES / "webhook_retry_max_attempts.json",
+                          await handle.fetch_history())
     assert result.status == "failed" and result.attempts == 3
     assert len(receiver.received) == 3
     final = await _delivery(database, with_workflow=True)
@@ -324,4 +324,4 @@ async def test_the_test_endpoint_sends_one_signed_test_delivery_and_returns_the_
     assert test_run.id.startswith(f"webhook-test-{config['id']}-")
     if os.environ.get("LEDGERFLOW_RECORD_HISTORIES"):
         history = await temporal_env.client.get_workflow_handle(test_run.id).fetch_history()
-        (HISTORIES / "webhook_test_delivery.json").write_text(history.to_json())
+        write_history(HISTORIES / "webhook_test_delivery.json", history)

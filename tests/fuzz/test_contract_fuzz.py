@@ -24,7 +24,8 @@ def test_short_profile_finds_no_server_error(tmp_path: Path) -> None:
     result = fuzz(SHORT, workdir=tmp_path, seed=SEED)
     (tmp_path / "report.json").write_text(json.dumps(result, indent=2, default=str))
     print_summary(result)
-    for module in ("gateway", "auth", "ledger", "wallets", "webhooks"):
+    for module in ("gateway", "auth", "ledger", "wallets", "webhooks", "payments", "orchestration",
+                   "reconciliation", "search"):
         assert module in result["modules"], result["modules"]
         assert result["cases"].get(module, 0) > 0, f"no case reached {module}"
     assert result["cases_total"] >= 200, result["cases"]

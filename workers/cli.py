@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
+from workers.process_exit import exit_after_drain
 from workers.signals import until_signal
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:  # a queue or limit that does not exist: said, not a traceback
             print(f"ledgerflow: {exc}", file=sys.stderr)
             return 2
-        return 0
+        exit_after_drain(0)
     if args.command == "doctor":
         return _doctor(settings, args.queues)
     if args.command == "dispatcher":
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                 await database.dispose()
 
         asyncio.run(until_signal(dispatch))
-        return 0
+        exit_after_drain(0)
     if args.command == "migrate":
         return _migrate(settings)
     if args.command == "search-reindex":

@@ -89,3 +89,6 @@ async def _main(address: str, queue: str, grace: float) -> None:
 if __name__ == "__main__":
     asyncio.run(_main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
     print("drained", flush=True)
+    from workers.process_exit import exit_after_drain
+
+    exit_after_drain(0)  # as `python -m workers worker` ends
